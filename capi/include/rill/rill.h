@@ -1,0 +1,214 @@
+/*
+ * rill.h - the Rill C ABI (pure C99).
+ *
+ * Rill runs neural networks on live signals buffer by buffer, with fixed memory and a hard
+ * real-time contract. This header is the reference documentation of the library.
+ *
+ * Objects
+ *   rill_model   immutable graph + weights. Loaded once, shared read-only by any number of
+ *                streams and threads. Reference counted (rill_model_retain / _release).
+ *   rill_stream  all mutable state for ONE live signal: caches, recurrent states, FIFOs, delay
+ *                lines, scratch. All of its memory is taken at rill_stream_create. A stream is
+ *                used by one thread at a time (it is not locked).
+ *
+ * Conventions
+ *   - Every function returns a rill_status (0 = OK, negative = error, positive = success with a
+ *     remark) unless stated otherwise. No function aborts, throws or crashes on bad input.
+ *   - Non-real-time calls leave a human readable explanation of the last error of the calling
+ *     thread in rill_last_error_detail(). Real-time calls never write it (they only return codes).
+ *   - Public structs start with `uint32_t struct_size` and are filled by their rill_*_init
+ *     function; new fields are only ever appended, so a program built against an older, smaller
+ *     struct keeps working.
+ *   - Audio is planar float32: `in[c]` points at `frames` samples of channel c. When a model has
+ *     several inputs (or outputs), their channels are concatenated in the order of the model's
+ *     inputs (outputs).
+ *
+ * Threads: "any thread" means any thread, concurrently with other calls on OTHER objects.
+ * "RT-safe" means: no allocation, free, lock, blocking, logging, exception or system call, and a
+ * cost bounded and proportional to the frames given.
+ */
+#ifndef RILL_H
+#define RILL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rill/rill_version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define RILL_API __declspec(dllimport)
+#elif defined(__GNUC__)
+#define RILL_API __attribute__((visibility("default")))
+#else
+#define RILL_API
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes
+ * ------------------------------------------------------------------------------------------- */
+typedef int32_t rill_status;
+
+#define RILL_OK 0
+/* Positive: success with a remark. */
+#define RILL_NONFINITE_REPLACED 1 /* non-finite samples were replaced by 0 (policy ZERO) */
+/* Negative: errors. Nothing was changed unless the function's comment says otherwise. */
+#define RILL_ERR_INVALID_ARGUMENT (-1) /* NULL handle/pointer, bad value, struct_size too small */
+#define RILL_ERR_IO (-2)               /* file cannot be opened or read */
+#define RILL_ERR_FORMAT (-3)           /* malformed model file (detail names the field) */
+#define RILL_ERR_UNSUPPORTED (-4)      /* valid file, but uses something this build lacks */
+#define RILL_ERR_OUT_OF_MEMORY (-5)
+#define RILL_ERR_BLOCK_TOO_LARGE (-6)  /* frames > max_block_frames of the stream */
+#define RILL_ERR_NONFINITE_INPUT (-7)  /* policy REJECT: input had NaN/Inf; nothing processed */
+#define RILL_ERR_STATE_MISMATCH (-8)   /* state blob from another model or a corrupted blob */
+#define RILL_ERR_INTERNAL (-9)         /* a bug: please report with rill_last_error_detail() */
+
+/* Static, never NULL, English name of a status code. Any thread, RT-safe. */
+RILL_API const char* rill_status_string(rill_status status);
+
+/* Explanation of the last error of a non-real-time call on the calling thread ("" if none).
+ * The string is owned by the library and valid until the next Rill call on this thread. */
+RILL_API const char* rill_last_error_detail(void);
+
+/* RILL_VERSION_NUMBER of the library actually loaded (major*10000 + minor*100 + patch). */
+RILL_API uint32_t rill_version_number(void);
+/* "major.minor.patch", static. */
+RILL_API const char* rill_version_string(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Models
+ * ------------------------------------------------------------------------------------------- */
+typedef struct rill_model rill_model;
+typedef struct rill_stream rill_stream;
+
+typedef struct rill_load_options {
+    uint32_t struct_size;
+    uint32_t flags; /* reserved, 0 */
+} rill_load_options;
+
+/* Fills defaults. Any thread. */
+RILL_API void rill_load_options_init(rill_load_options* opts);
+
+/* Loads and validates a model file (.rill). opts may be NULL (defaults). On success *out holds a
+ * model with one reference; release it with rill_model_release. On error *out is set to NULL.
+ * Any thread; allocates; not RT-safe. */
+RILL_API rill_status rill_model_load(const char* path, const rill_load_options* opts,
+                                     rill_model** out);
+
+/* Same from memory. The bytes are copied; the caller keeps ownership of `data`. */
+RILL_API rill_status rill_model_load_memory(const void* data, size_t size,
+                                            const rill_load_options* opts, rill_model** out);
+
+/* Reference counting; thread-safe. Release of the last reference frees the model (a stream holds
+ * its own reference, so a model may be released while streams still use it). NULL is ignored. */
+RILL_API void rill_model_retain(rill_model* model);
+RILL_API void rill_model_release(rill_model* model);
+
+#define RILL_KIND_AUDIO 0
+#define RILL_KIND_FRAMES 1 /* a feature/frame signal (e.g. probabilities per hop) */
+
+typedef struct rill_port_info {
+    const char* name;      /* owned by the model */
+    uint32_t kind;         /* RILL_KIND_* */
+    uint32_t channels;
+    double sample_rate;    /* Hz of this port's frames */
+} rill_port_info;
+
+typedef struct rill_param_info {
+    const char* name; /* owned by the model */
+    const char* unit; /* owned by the model, "" if none */
+    float min_value;
+    float max_value;
+    float default_value;
+} rill_param_info;
+
+typedef struct rill_model_info {
+    uint32_t struct_size;
+    uint32_t num_inputs;
+    uint32_t num_outputs;
+    uint32_t num_params;
+    uint32_t input_channels;  /* sum over inputs */
+    uint32_t output_channels; /* sum over outputs */
+    double sample_rate;       /* the model's own input sample rate */
+    uint32_t latency_frames;  /* at the model rate, for the default stream config */
+    uint32_t hop_frames;      /* the model's internal hop (input FIFO granularity) */
+    uint64_t num_weights;     /* number of scalar weights */
+    const char* description;  /* owned by the model, "" if none */
+    const char* license;
+    const char* source;
+} rill_model_info;
+
+RILL_API void rill_model_info_init(rill_model_info* info);
+/* Any thread; does not allocate. */
+RILL_API rill_status rill_model_info_get(const rill_model* model, rill_model_info* info);
+/* index < num_inputs / num_outputs / num_params. Pointers stay valid while the model lives. */
+RILL_API rill_status rill_model_input(const rill_model* model, uint32_t index, rill_port_info* out);
+RILL_API rill_status rill_model_output(const rill_model* model, uint32_t index,
+                                      rill_port_info* out);
+RILL_API rill_status rill_model_param(const rill_model* model, uint32_t index,
+                                     rill_param_info* out);
+/* Index of a parameter by name, or -1. */
+RILL_API int32_t rill_model_find_param(const rill_model* model, const char* name);
+
+/* ---------------------------------------------------------------------------------------------
+ * Streams
+ * ------------------------------------------------------------------------------------------- */
+#define RILL_NONFINITE_ZERO 0   /* replace NaN/Inf input samples by 0, return RILL_NONFINITE_REPLACED */
+#define RILL_NONFINITE_REJECT 1 /* return RILL_ERR_NONFINITE_INPUT, output silence, state untouched */
+#define RILL_NONFINITE_PASS 2   /* no check (caller guarantees finite input); output is still
+                                   sanitised so that NaN never reaches the caller */
+
+typedef struct rill_stream_config {
+    uint32_t struct_size;
+    double sample_rate;        /* 0 = the model's rate. Other rates: RILL_ERR_UNSUPPORTED */
+    uint32_t max_block_frames; /* 0 = 4096. Upper bound of `frames` in rill_stream_process */
+    uint32_t nonfinite_policy; /* RILL_NONFINITE_* */
+    uint32_t flags;            /* reserved, 0 */
+} rill_stream_config;
+
+RILL_API void rill_stream_config_init(rill_stream_config* config);
+
+/* Creates a stream: plans, takes ALL memory, creates FFT plans. config may be NULL (defaults).
+ * Any thread but not the audio thread; allocates. The stream holds a model reference. */
+RILL_API rill_status rill_stream_create(rill_model* model, const rill_stream_config* config,
+                                        rill_stream** out);
+/* Frees the stream. NULL is ignored. Not RT-safe (frees memory). */
+RILL_API void rill_stream_destroy(rill_stream* stream);
+
+/* Processes `frames` (1 .. max_block_frames, any number, varying between calls) frames:
+ * in[c] for c < input_channels, out[c] for c < output_channels, each `frames` long. Output is
+ * the model's output delayed by rill_stream_latency_frames. in and out may alias channel by
+ * channel. RT-safe, no allocation. On error, out is filled with silence when out is usable. */
+RILL_API rill_status rill_stream_process(rill_stream* stream, const float* const* in,
+                                         float* const* out, uint32_t frames);
+
+/* Sets a model parameter (clamped to [min, max]); takes effect at the next process call.
+ * Non-finite value: RILL_ERR_INVALID_ARGUMENT. RT-safe. */
+RILL_API rill_status rill_stream_set_param(rill_stream* stream, uint32_t index, float value);
+RILL_API rill_status rill_stream_get_param(const rill_stream* stream, uint32_t index, float* value);
+
+/* Back to the state right after creation (parameters keep their values). RT-safe. */
+RILL_API rill_status rill_stream_reset(rill_stream* stream);
+
+/* Total latency in frames at the stream's rate: an impulse at input frame 0 appears at output
+ * frame latency. Any thread, RT-safe. Returns 0 for NULL. */
+RILL_API uint32_t rill_stream_latency_frames(const rill_stream* stream);
+
+/* Bytes of arena memory held by the stream (state + scratch). 0 for NULL. */
+RILL_API size_t rill_stream_memory_bytes(const rill_stream* stream);
+
+/* State snapshot: an opaque blob valid for streams of the same model and config.
+ * state_get/state_set are RT-safe (memcpy only). state_set validates the blob and returns
+ * RILL_ERR_STATE_MISMATCH without changing anything when it does not fit. */
+RILL_API size_t rill_stream_state_size(const rill_stream* stream);
+RILL_API rill_status rill_stream_state_get(const rill_stream* stream, void* buffer, size_t size);
+RILL_API rill_status rill_stream_state_set(rill_stream* stream, const void* buffer, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RILL_H */

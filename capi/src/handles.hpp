@@ -1,0 +1,22 @@
+// What the opaque C handles hold.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rill/core/model.hpp"
+#include "rill/core/stream.hpp"
+#include "rill/rill.h"
+
+struct rill_model {
+    std::shared_ptr<const rill::Model> model;
+    std::atomic<int> refs{1};
+    std::string description, license, source; // stable C strings for rill_model_info
+};
+
+struct rill_stream {
+    std::unique_ptr<rill::Stream> stream;
+    rill_model* model = nullptr; // retained
+};

@@ -1,0 +1,114 @@
+// The op interface. An Op is built from a NodeDef at model load (validating attrs and weights),
+// planned once (channels, rate and latency of its outputs from those of its inputs), then cloned
+// into each stream, where prepare() takes its memory from the stream's arena.
+//
+// Streaming contract (see docs/streaming.md): the stream runs the graph on chunks whose frame
+// counts are multiples of the graph hop, so at every port the chunk holds a whole number of
+// frames, and every op with stride s sees a multiple of s input frames. process() must be
+// noexcept, allocation-free and touch only memory taken in prepare().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rill/core/arena.hpp"
+#include "rill/core/graph.hpp"
+#include "rill/core/rate.hpp"
+#include "rill/core/signal.hpp"
+#include "rill/core/tensor.hpp"
+
+namespace rill {
+
+// What flows on an edge.
+struct PortInfo {
+    uint32_t channels = 0;
+    Rate rate;           // relative to the model input rate
+    int64_t latency = 0; // frames (at this port's rate) by which the stream lags offline
+};
+
+// Given to prepare(): the planned ports and the largest chunk this stream will run.
+struct PrepareInfo {
+    std::vector<PortInfo> inputs;
+    std::vector<PortInfo> outputs;
+    size_t max_input_frames = 0;  // per chunk, at the op's input rate (multiple of its stride)
+    size_t max_output_frames = 0; // per chunk, at the op's output rate
+    double model_sample_rate = 0;
+};
+
+// Given to process().
+struct ProcessContext {
+    const float* params = nullptr; // current values of the model parameters, by index
+};
+
+class Op {
+public:
+    virtual ~Op() = default;
+
+    // Per-stream copy sharing the immutable weights (they are held by shared storage).
+    virtual std::unique_ptr<Op> clone() const = 0;
+
+    // Number of outputs this op produces (default 1; split produces several).
+    virtual uint32_t num_outputs() const { return 1; }
+
+    // Output ports from input ports. Called once at load, after the planner has aligned the
+    // latencies of inputs that share a rate. Throws Error{Format} for inconsistent shapes.
+    // May remember what it needs (e.g. input latency for the pre-roll).
+    virtual std::vector<PortInfo> plan(const std::vector<PortInfo>& inputs) = 0;
+
+    // Takes memory (see Arena). Called twice per stream: sizing pass, then real pass.
+    virtual void prepare(Arena& arena, const PrepareInfo& info) = 0;
+
+    // Called after the state region has been zeroed; sets non-zero initial state if any.
+    virtual void reset() noexcept {}
+
+    // in[i] has in_frames frames; out[j] receives out_frames frames.
+    virtual void process(const ConstView* in, const View* out, size_t in_frames,
+                         size_t out_frames, const ProcessContext& ctx) noexcept = 0;
+};
+
+// Everything an op factory may read while building an op.
+struct OpBuildContext {
+    const NodeDef& node;
+    const TensorMap& tensors;
+    const GraphDef& graph; // for parameter names (FiLM)
+
+    // Attribute access with clear errors ("node 'enc' (conv1d): attribute 'stride' ...").
+    int64_t attr_int(const char* key, int64_t fallback) const;
+    int64_t attr_int_required(const char* key) const;
+    double attr_float(const char* key, double fallback) const;
+    std::string attr_string(const char* key, const std::string& fallback) const;
+    std::vector<int64_t> attr_ints(const char* key, const std::vector<int64_t>& fallback) const;
+    bool has_attr(const char* key) const;
+
+    // Weight by role; throws if missing (or returns nullptr from optional_weight). When `shape`
+    // is non-empty it must match exactly (-1 = any size on that axis).
+    const Tensor& weight(const char* role, const std::vector<int64_t>& shape = {}) const;
+    const Tensor* optional_weight(const char* role, const std::vector<int64_t>& shape = {}) const;
+
+    // Number of inputs must be in [lo, hi].
+    void expect_inputs(size_t lo, size_t hi) const;
+
+    [[noreturn]] void fail(const std::string& what) const; // Error{Format} prefixed with node
+    std::string where() const; // "node 'enc' (conv1d)"
+};
+
+using OpFactory = std::function<std::unique_ptr<Op>(const OpBuildContext&)>;
+
+// Op name -> factory. All families register in ops/registry.cpp (explicit, no static init).
+class OpRegistry {
+public:
+    static const OpRegistry& instance();
+    void add(const std::string& name, OpFactory factory);
+    const OpFactory* find(const std::string& name) const;
+    std::vector<std::string> names() const;
+
+private:
+    std::map<std::string, OpFactory> factories_;
+};
+
+} // namespace rill

@@ -1,0 +1,15 @@
+// Registration functions of the op families, called once by OpRegistry::instance().
+#pragma once
+
+namespace rill {
+class OpRegistry;
+void register_conv_ops(OpRegistry& r);        // conv1d, conv_transpose1d (ops/conv*.cpp)
+void register_linear_ops(OpRegistry& r);      // linear (ops/linear.cpp)
+void register_stft_ops(OpRegistry& r);        // stft, istft (ops/stft.cpp)
+void register_norm_ops(OpRegistry& r);        // group/layer/channel/cumulative/batch norm
+void register_activation_ops(OpRegistry& r);  // relu ... snake (ops/activation.cpp)
+void register_elementwise_ops(OpRegistry& r); // add, sub, mul, gate (ops/elementwise.cpp)
+void register_routing_ops(OpRegistry& r);     // concat, split, slice, delay, identity
+void register_rnn_ops(OpRegistry& r);         // lstm, gru (ops/rnn.cpp)
+void register_film_ops(OpRegistry& r);        // film (ops/film.cpp)
+} // namespace rill

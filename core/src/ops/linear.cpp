@@ -1,0 +1,9 @@
+#include "rill/core/op.hpp"
+
+#include "families.hpp"
+
+namespace rill {
+
+void register_linear_ops(OpRegistry& r) {}
+
+} // namespace rill

@@ -1,0 +1,9 @@
+#include "rill/core/op.hpp"
+
+#include "families.hpp"
+
+namespace rill {
+
+void register_routing_ops(OpRegistry& r) {}
+
+} // namespace rill
