@@ -1,4 +1,5 @@
 // Model entry points: load, reference counting, info.
+#include <algorithm>
 #include <cstring>
 
 #include "guard.hpp"
@@ -147,6 +148,39 @@ int32_t rill_model_find_param(const rill_model* model, const char* name) {
         if (params[i].name == name)
             return static_cast<int32_t>(i);
     return -1;
+}
+
+} // extern "C"
+
+extern "C" {
+
+void rill_node_info_init(rill_node_info* info) {
+    if (!info)
+        return;
+    std::memset(info, 0, sizeof *info);
+    info->struct_size = sizeof *info;
+}
+
+uint32_t rill_model_node_count(const rill_model* model) {
+    return model ? static_cast<uint32_t>(model->model->steps().size()) : 0;
+}
+
+rill_status rill_model_node(const rill_model* model, uint32_t index, rill_node_info* out) {
+    if (!model || !out || out->struct_size < sizeof(uint32_t) ||
+        index >= model->model->steps().size())
+        return RILL_ERR_INVALID_ARGUMENT;
+    const rill::PlanStep& step = model->model->steps()[index];
+    const rill::BufferInfo& b = model->model->buffers()[step.out_buffers.at(0)];
+    rill_node_info full;
+    full.struct_size = out->struct_size;
+    full.name = step.name.c_str();
+    full.op = step.op.c_str();
+    full.channels = b.channels;
+    full.rate_num = static_cast<uint32_t>(b.rate.num);
+    full.rate_den = static_cast<uint32_t>(b.rate.den);
+    full.latency = static_cast<uint32_t>(b.latency);
+    std::memcpy(out, &full, std::min<size_t>(out->struct_size, sizeof full));
+    return RILL_OK;
 }
 
 } // extern "C"

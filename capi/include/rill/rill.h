@@ -153,6 +153,22 @@ RILL_API rill_status rill_model_param(const rill_model* model, uint32_t index,
 /* Index of a parameter by name, or -1. */
 RILL_API int32_t rill_model_find_param(const rill_model* model, const char* name);
 
+/* The planned graph, in execution order: the model's nodes plus the delay lines the planner
+ * inserted to align parallel branches (op "delay", name "align(...)"). */
+typedef struct rill_node_info {
+    uint32_t struct_size;
+    const char* name;      /* owned by the model */
+    const char* op;        /* owned by the model */
+    uint32_t channels;     /* of the node's first output */
+    uint32_t rate_num;     /* output frames per input frame = rate_num / rate_den */
+    uint32_t rate_den;
+    uint32_t latency;      /* accumulated latency at the output, in frames of the output rate */
+} rill_node_info;
+
+RILL_API void rill_node_info_init(rill_node_info* info);
+RILL_API uint32_t rill_model_node_count(const rill_model* model); /* 0 for NULL */
+RILL_API rill_status rill_model_node(const rill_model* model, uint32_t index, rill_node_info* out);
+
 /* ---------------------------------------------------------------------------------------------
  * Streams
  * ------------------------------------------------------------------------------------------- */
