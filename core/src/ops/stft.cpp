@@ -1,9 +1,209 @@
+// Streaming STFT and iSTFT (torch.stft / torch.istft conventions, onesided, not normalised).
+//
+// stft: X_c[f, t] = sum_j w[j] xp_c[t*hop + j] exp(-2 pi i f j / n_fft), f = 0 .. n_fft/2,
+//   xp = x zero-padded by n_fft/2 on both sides when `center` (pad_mode "constant").
+//   Output channel c*2F + f = Re X_c[f], c*2F + F + f = Im X_c[f], F = n_fft/2 + 1.
+//   It is a strided window, streamed exactly like conv1d (kernel n_fft, stride hop): the last
+//   n_fft-1 input frames are cached and the frames end at input phase D mod hop,
+//   D = n_fft - 1 - left_pad + cd; latency floor(D / hop) frames.
+// istft: y = (sum_t w[j] irfft(X[:, t])[j] placed at t*hop + j) / (sum_t w[j]^2 placed likewise),
+//   then `center` drops the first n_fft/2 samples (latency n_fft/2 + cd*hop). The envelope only
+//   counts frames after the pre-roll, as offline only has frames from t = 0; where it is below
+//   1e-11 the output is 0.
+#include <cmath>
+
+#include "rill/core/error.hpp"
 #include "rill/core/op.hpp"
+#include "rill/core/preroll.hpp"
 
 #include "families.hpp"
+#include "fft.hpp"
+#include "overlap_add.hpp"
+#include "sliding_input.hpp"
 
 namespace rill {
+namespace {
 
-void register_stft_ops(OpRegistry& r) {}
+constexpr double kPi = 3.14159265358979323846;
+
+struct StftAttrs {
+    int64_t n_fft = 0, hop = 0;
+    bool center = true;
+    std::vector<float> window;
+
+    static StftAttrs read(const OpBuildContext& ctx) {
+        ctx.expect_inputs(1, 1);
+        StftAttrs a;
+        a.n_fft = ctx.attr_int_required("n_fft");
+        a.hop = ctx.attr_int("hop", a.n_fft / 4);
+        a.center = ctx.attr_int("center", 1) != 0;
+        if (a.n_fft < 2 || a.n_fft > (1 << 16) || a.n_fft % 2 != 0)
+            ctx.fail("n_fft must be even and in 2..65536, got " + std::to_string(a.n_fft));
+        if (a.hop < 1 || a.hop > a.n_fft)
+            ctx.fail("hop must be in 1..n_fft, got " + std::to_string(a.hop));
+        if (const Tensor* w = ctx.optional_weight("window", {a.n_fft})) {
+            a.window.assign(w->data, w->data + a.n_fft);
+            return a;
+        }
+        const std::string kind = ctx.attr_string("window", "hann");
+        a.window.resize(static_cast<size_t>(a.n_fft));
+        for (int64_t j = 0; j < a.n_fft; ++j) {
+            const double c = std::cos(2 * kPi * static_cast<double>(j) / static_cast<double>(a.n_fft));
+            double v;
+            if (kind == "hann")
+                v = 0.5 - 0.5 * c;
+            else if (kind == "sqrt_hann")
+                v = std::sqrt(0.5 - 0.5 * c);
+            else if (kind == "hamming")
+                v = 0.54 - 0.46 * c;
+            else if (kind == "rect")
+                v = 1.0;
+            else
+                ctx.fail("window must be hann, sqrt_hann, hamming or rect, got \"" + kind + "\"");
+            a.window[static_cast<size_t>(j)] = static_cast<float>(v);
+        }
+        return a;
+    }
+    int64_t bins() const { return n_fft / 2 + 1; }
+};
+
+class Stft final : public Op {
+public:
+    explicit Stft(const OpBuildContext& ctx) : a_(StftAttrs::read(ctx)) {}
+    Stft(const Stft& o) : Op(), a_(o.a_), channels_(o.channels_), input_latency_(o.input_latency_), phase_(o.phase_) {}
+
+    std::unique_ptr<Op> clone() const override { return std::make_unique<Stft>(*this); }
+
+    std::vector<PortInfo> plan(const std::vector<PortInfo>& in) override {
+        channels_ = in[0].channels;
+        input_latency_ = in[0].latency;
+        const int64_t left = a_.center ? a_.n_fft / 2 : 0;
+        const int64_t d = a_.n_fft - 1 - left + input_latency_;
+        phase_ = d % a_.hop;
+        return {PortInfo{static_cast<uint32_t>(channels_ * 2 * a_.bins()), in[0].rate.divided_by(a_.hop),
+                         d / a_.hop}};
+    }
+
+    void prepare(Arena& arena, const PrepareInfo& info) override {
+        input_.take(arena, channels_, static_cast<size_t>(a_.n_fft - 1), info.max_input_frames,
+                    input_latency_);
+        time_ = arena.scratch<float>(static_cast<size_t>(a_.n_fft));
+        freq_ = arena.scratch<float>(static_cast<size_t>(2 * a_.bins()));
+        if (!arena.sizing())
+            fft_.plan(static_cast<size_t>(a_.n_fft), time_, freq_);
+    }
+
+    void process(const ConstView* in, const View* out, size_t n, size_t n_out,
+                 const ProcessContext&) noexcept override {
+        input_.load(in[0], n);
+        const size_t nfft = static_cast<size_t>(a_.n_fft), bins = static_cast<size_t>(a_.bins());
+        for (uint32_t c = 0; c < channels_; ++c) {
+            const float* x = input_.channel(c) + phase_;
+            for (size_t m = 0; m < n_out; ++m) {
+                const float* frame = x + m * static_cast<size_t>(a_.hop);
+                for (size_t j = 0; j < nfft; ++j)
+                    time_[j] = frame[j] * a_.window[j];
+                fft_.forward();
+                for (size_t f = 0; f < bins; ++f) {
+                    out[0].channel(static_cast<uint32_t>(c * 2 * bins + f))[m] = freq_[2 * f];
+                    out[0].channel(static_cast<uint32_t>(c * 2 * bins + bins + f))[m] = freq_[2 * f + 1];
+                }
+            }
+        }
+        input_.commit();
+    }
+
+private:
+    StftAttrs a_;
+    uint32_t channels_ = 0;
+    int64_t input_latency_ = 0, phase_ = 0;
+    SlidingInput input_;
+    float* time_ = nullptr;
+    float* freq_ = nullptr;
+    RealFft fft_;
+};
+
+class Istft final : public Op {
+public:
+    explicit Istft(const OpBuildContext& ctx) : a_(StftAttrs::read(ctx)), where_(ctx.where()) {}
+    Istft(const Istft& o)
+        : Op(), a_(o.a_), where_(o.where_), channels_(o.channels_), input_latency_(o.input_latency_) {}
+
+    std::unique_ptr<Op> clone() const override { return std::make_unique<Istft>(*this); }
+
+    std::vector<PortInfo> plan(const std::vector<PortInfo>& in) override {
+        const int64_t per = 2 * a_.bins();
+        if (in[0].channels % per != 0)
+            fail_format(where_ + ": input has " + std::to_string(in[0].channels) +
+                        " channels, expected a multiple of 2*(n_fft/2+1) = " + std::to_string(per));
+        channels_ = static_cast<uint32_t>(in[0].channels / per);
+        input_latency_ = in[0].latency;
+        const int64_t trim = a_.center ? a_.n_fft / 2 : 0;
+        return {PortInfo{channels_, in[0].rate.times(a_.hop), trim + input_latency_ * a_.hop}};
+    }
+
+    void prepare(Arena& arena, const PrepareInfo& info) override {
+        const size_t tail = static_cast<size_t>(a_.n_fft - a_.hop);
+        signal_.take(arena, channels_, tail, info.max_output_frames);
+        envelope_.take(arena, 1, tail, info.max_output_frames);
+        preroll_.latency = input_latency_;
+        preroll_.seen = arena.state<int64_t>(1);
+        time_ = arena.scratch<float>(static_cast<size_t>(a_.n_fft));
+        freq_ = arena.scratch<float>(static_cast<size_t>(2 * a_.bins()));
+        if (!arena.sizing())
+            fft_.plan(static_cast<size_t>(a_.n_fft), time_, freq_);
+    }
+
+    void process(const ConstView* in, const View* out, size_t n, size_t n_out,
+                 const ProcessContext&) noexcept override {
+        const size_t skip = preroll_.consume(n);
+        const size_t nfft = static_cast<size_t>(a_.n_fft), bins = static_cast<size_t>(a_.bins());
+        const size_t hop = static_cast<size_t>(a_.hop);
+        const float scale = 1.0f / static_cast<float>(nfft);
+        signal_.begin(n_out);
+        envelope_.begin(n_out);
+        float* env = envelope_.channel(0);
+        for (size_t t = skip; t < n; ++t)
+            for (size_t j = 0; j < nfft; ++j)
+                env[t * hop + j] += a_.window[j] * a_.window[j];
+        for (uint32_t c = 0; c < channels_; ++c) {
+            float* acc = signal_.channel(c);
+            for (size_t t = skip; t < n; ++t) {
+                for (size_t f = 0; f < bins; ++f) {
+                    freq_[2 * f] = in[0].channel(static_cast<uint32_t>(c * 2 * bins + f))[t];
+                    freq_[2 * f + 1] = in[0].channel(static_cast<uint32_t>(c * 2 * bins + bins + f))[t];
+                }
+                freq_[1] = 0.0f; // the imaginary parts of DC and Nyquist do not exist (irfft)
+                freq_[2 * bins - 1] = 0.0f;
+                fft_.inverse();
+                for (size_t j = 0; j < nfft; ++j)
+                    acc[t * hop + j] += time_[j] * scale * a_.window[j];
+            }
+            float* y = out[0].channel(c);
+            for (size_t u = 0; u < n_out; ++u)
+                y[u] = env[u] > 1e-11f ? acc[u] / env[u] : 0.0f;
+        }
+        signal_.end();
+        envelope_.end();
+    }
+
+private:
+    StftAttrs a_;
+    std::string where_;
+    uint32_t channels_ = 0;
+    int64_t input_latency_ = 0;
+    OverlapAdd signal_, envelope_;
+    PreRoll preroll_;
+    float* time_ = nullptr;
+    float* freq_ = nullptr;
+    RealFft fft_;
+};
+
+} // namespace
+
+void register_stft_ops(OpRegistry& r) {
+    r.add("stft", [](const OpBuildContext& ctx) { return std::make_unique<Stft>(ctx); });
+    r.add("istft", [](const OpBuildContext& ctx) { return std::make_unique<Istft>(ctx); });
+}
 
 } // namespace rill

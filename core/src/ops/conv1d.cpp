@@ -1,0 +1,96 @@
+// conv1d as a cached streaming convolution (Caillon & Esling 2022, "Streamable neural audio
+// synthesis with non-causal convolutions").
+//
+// Offline: y[o, t] = bias[o] + sum_{c in group(o)} sum_j w[o, c, j] * xp[c, t*s + j*d],
+//          xp = [l zeros | x | r zeros]  (torch: F.conv1d(F.pad(x, (l, r)), w, b, s, 0, d, g)).
+// Stream: the input carries latency cd (stream frame i = offline frame i - cd). The op keeps the
+// last (k-1)d input frames and evaluates the windows that END at input frames u = m*s + phase,
+// phase = D mod s, D = (k-1)d - l + cd. Then stream output m = offline output m - floor(D / s):
+// the right padding r becomes latency instead of look-ahead we would wait for, and the phase
+// plays the role of the stride-alignment delay line.
+#include "rill/core/error.hpp"
+#include "rill/core/op.hpp"
+
+#include "conv_attrs.hpp"
+#include "sliding_input.hpp"
+
+namespace rill {
+namespace {
+
+class Conv1d final : public Op {
+public:
+    explicit Conv1d(const OpBuildContext& ctx) : a_(ConvAttrs::read(ctx, false)) {
+        auto pad = ctx.attr_ints("padding", {0, 0});
+        if (pad.size() == 1)
+            pad.push_back(pad[0]);
+        if (pad.size() != 2 || pad[0] < 0 || pad[1] < 0)
+            ctx.fail("padding must be [left, right] with non-negative values");
+        left_ = pad[0];
+        if (left_ > (a_.kernel - 1) * a_.dilation)
+            ctx.fail("left padding " + std::to_string(left_) + " exceeds the receptive field (k-1)*d = " +
+                     std::to_string((a_.kernel - 1) * a_.dilation));
+        where_ = ctx.where();
+    }
+
+    std::unique_ptr<Op> clone() const override { return std::make_unique<Conv1d>(*this); }
+
+    std::vector<PortInfo> plan(const std::vector<PortInfo>& in) override {
+        if (in[0].channels != a_.in_channels(false))
+            fail_format(where_ + ": input has " + std::to_string(in[0].channels) +
+                        " channels, the weight expects " + std::to_string(a_.in_channels(false)));
+        input_latency_ = in[0].latency;
+        const int64_t d = (a_.kernel - 1) * a_.dilation - left_ + input_latency_;
+        phase_ = d % a_.stride;
+        return {PortInfo{static_cast<uint32_t>(a_.out_channels(false)), in[0].rate.divided_by(a_.stride),
+                         d / a_.stride}};
+    }
+
+    void prepare(Arena& arena, const PrepareInfo& info) override {
+        input_.take(arena, static_cast<uint32_t>(a_.in_channels(false)),
+                    static_cast<size_t>((a_.kernel - 1) * a_.dilation), info.max_input_frames,
+                    input_latency_);
+    }
+
+    void process(const ConstView* in, const View* out, size_t n, size_t n_out,
+                 const ProcessContext&) noexcept override {
+        input_.load(in[0], n);
+        const int64_t cout = a_.out_channels(false), cin_g = a_.weight.shape[1];
+        const int64_t cout_g = cout / a_.groups, k = a_.kernel;
+        const size_t s = static_cast<size_t>(a_.stride), d = static_cast<size_t>(a_.dilation);
+        for (int64_t o = 0; o < cout; ++o) {
+            float* y = out[0].channel(static_cast<uint32_t>(o));
+            const float b = a_.bias_data() ? a_.bias_data()[o] : 0.0f;
+            std::fill_n(y, n_out, b);
+            const int64_t g = o / cout_g;
+            for (int64_t ci = 0; ci < cin_g; ++ci) {
+                const float* x = input_.channel(static_cast<uint32_t>(g * cin_g + ci)) + phase_;
+                const float* w = a_.weight.data + (o * cin_g + ci) * k;
+                for (int64_t j = 0; j < k; ++j) {
+                    const float wj = w[j];
+                    const float* xj = x + j * d;
+                    if (s == 1)
+                        for (size_t m = 0; m < n_out; ++m)
+                            y[m] += wj * xj[m];
+                    else
+                        for (size_t m = 0; m < n_out; ++m)
+                            y[m] += wj * xj[m * s];
+                }
+            }
+        }
+        input_.commit();
+    }
+
+private:
+    ConvAttrs a_;
+    int64_t left_ = 0;
+    int64_t input_latency_ = 0;
+    int64_t phase_ = 0;
+    std::string where_;
+    SlidingInput input_;
+};
+
+} // namespace
+
+std::unique_ptr<Op> make_conv1d(const OpBuildContext& ctx) { return std::make_unique<Conv1d>(ctx); }
+
+} // namespace rill

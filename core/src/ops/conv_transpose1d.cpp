@@ -1,0 +1,95 @@
+// conv_transpose1d as overlap-add.
+//
+// Offline (torch F.conv_transpose1d): yf[o, t*s + j*d] += sum_{c in group(o)} x[c, t] w[c, o', j],
+// y = yf[p : ...] + bias (output_padding only lengthens the offline tail).
+// Stream: each input frame adds its k taps at t*s + j*d; after a block of n input frames the
+// first n*s output frames are final, the last (k-1)d + 1 - s carry over. Stream output u equals
+// yf[u - cd*s], so the latency is p + cd*s output frames. Pre-roll input frames add nothing.
+#include "rill/core/error.hpp"
+#include "rill/core/op.hpp"
+#include "rill/core/preroll.hpp"
+
+#include "conv_attrs.hpp"
+#include "overlap_add.hpp"
+
+namespace rill {
+namespace {
+
+class ConvTranspose1d final : public Op {
+public:
+    explicit ConvTranspose1d(const OpBuildContext& ctx) : a_(ConvAttrs::read(ctx, true)) {
+        padding_ = ctx.attr_int("padding", 0);
+        const int64_t output_padding = ctx.attr_int("output_padding", 0);
+        if (padding_ < 0 || output_padding < 0)
+            ctx.fail("padding and output_padding must be >= 0");
+        where_ = ctx.where();
+    }
+
+    std::unique_ptr<Op> clone() const override { return std::make_unique<ConvTranspose1d>(*this); }
+
+    std::vector<PortInfo> plan(const std::vector<PortInfo>& in) override {
+        if (in[0].channels != a_.in_channels(true))
+            fail_format(where_ + ": input has " + std::to_string(in[0].channels) +
+                        " channels, the weight expects " + std::to_string(a_.in_channels(true)));
+        input_latency_ = in[0].latency;
+        return {PortInfo{static_cast<uint32_t>(a_.out_channels(true)), in[0].rate.times(a_.stride),
+                         padding_ + input_latency_ * a_.stride}};
+    }
+
+    void prepare(Arena& arena, const PrepareInfo& info) override {
+        const int64_t span = (a_.kernel - 1) * a_.dilation + 1;
+        tail_ = static_cast<size_t>(std::max<int64_t>(0, span - a_.stride));
+        ola_.take(arena, static_cast<uint32_t>(a_.out_channels(true)), tail_, info.max_output_frames);
+        preroll_.latency = input_latency_;
+        preroll_.seen = arena.state<int64_t>(1);
+    }
+
+    void process(const ConstView* in, const View* out, size_t n, size_t n_out,
+                 const ProcessContext&) noexcept override {
+        const size_t skip = preroll_.consume(n);
+        ola_.begin(n_out);
+        const int64_t cin = a_.in_channels(true), cout_g = a_.weight.shape[1];
+        const int64_t cin_g = cin / a_.groups, k = a_.kernel;
+        const size_t s = static_cast<size_t>(a_.stride), d = static_cast<size_t>(a_.dilation);
+        for (int64_t c = 0; c < cin; ++c) {
+            const float* x = in[0].channel(static_cast<uint32_t>(c));
+            const int64_t g = c / cin_g;
+            for (int64_t oi = 0; oi < cout_g; ++oi) {
+                float* acc = ola_.channel(static_cast<uint32_t>(g * cout_g + oi));
+                const float* w = a_.weight.data + (c * cout_g + oi) * k;
+                for (int64_t j = 0; j < k; ++j) {
+                    const float wj = w[j];
+                    float* aj = acc + j * d;
+                    for (size_t t = skip; t < n; ++t)
+                        aj[t * s] += wj * x[t];
+                }
+            }
+        }
+        const int64_t cout = a_.out_channels(true);
+        for (int64_t o = 0; o < cout; ++o) {
+            const float* acc = ola_.channel(static_cast<uint32_t>(o));
+            float* y = out[0].channel(static_cast<uint32_t>(o));
+            const float b = a_.bias_data() ? a_.bias_data()[o] : 0.0f;
+            for (size_t u = 0; u < n_out; ++u)
+                y[u] = acc[u] + b;
+        }
+        ola_.end();
+    }
+
+private:
+    ConvAttrs a_;
+    int64_t padding_ = 0;
+    int64_t input_latency_ = 0;
+    size_t tail_ = 0;
+    std::string where_;
+    OverlapAdd ola_;
+    PreRoll preroll_;
+};
+
+} // namespace
+
+std::unique_ptr<Op> make_conv_transpose1d(const OpBuildContext& ctx) {
+    return std::make_unique<ConvTranspose1d>(ctx);
+}
+
+} // namespace rill
