@@ -7,11 +7,11 @@
 
 #include <gtest/gtest.h>
 
-#include "alloc_counter.hpp"
+#include "alloc_counter.hpp" // apps/cli: the one allocation counter
 #include "rill/rill.h"
 
 namespace fs = std::filesystem;
-using rill::test::CountAllocations;
+using CountAllocations = rill::alloc::Scope;
 
 static const char* g_fixtures = nullptr;
 

@@ -11,15 +11,15 @@ void __libc_free(void*);
 void* __libc_memalign(size_t, size_t);
 }
 
-namespace rill::test {
-std::atomic<bool> g_count_allocations{false};
-std::atomic<size_t> g_allocations{0};
-} // namespace rill::test
+namespace rill::alloc {
+std::atomic<bool> g_enabled{false};
+std::atomic<size_t> g_count{0};
+} // namespace rill::alloc
 
 namespace {
 inline void note() {
-    if (rill::test::g_count_allocations.load(std::memory_order_relaxed))
-        rill::test::g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (rill::alloc::g_enabled.load(std::memory_order_relaxed))
+        rill::alloc::g_count.fetch_add(1, std::memory_order_relaxed);
 }
 } // namespace
 

@@ -1,0 +1,22 @@
+// Counts heap allocations made by the whole process (malloc family and operator new, including
+// those inside librill.so, whose calls bind to these definitions) while counting is enabled.
+// The one implementation, used by `rill bench` and by the real-time tests.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+
+namespace rill::alloc {
+extern std::atomic<bool> g_enabled;
+extern std::atomic<size_t> g_count;
+
+// Counts allocations and frees between construction and count().
+struct Scope {
+    Scope() {
+        g_count = 0;
+        g_enabled = true;
+    }
+    ~Scope() { g_enabled = false; }
+    size_t count() const { return g_count.load(); }
+};
+} // namespace rill::alloc

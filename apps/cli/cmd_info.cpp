@@ -1,0 +1,82 @@
+// rill info MODEL [--json]
+#include <cstdio>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "rill/rill.hpp"
+
+namespace rill::cli {
+
+int cmd_info(const Args& in_args) {
+    Args args = in_args;
+    const bool json = take_flag(args, "--json");
+    if (args.size() != 1)
+        usage_error("info takes one MODEL");
+    const std::string path = args[0];
+    const Model model = Model::load(path);
+    const rill_model_info info = model.info();
+    const Stream stream(model);
+    const double rate = info.sample_rate;
+
+    nlohmann::ordered_json j;
+    j["path"] = path;
+    j["description"] = info.description;
+    j["license"] = info.license;
+    j["source"] = info.source;
+    j["sample_rate"] = rate;
+    for (const char* key : {"inputs", "outputs"}) {
+        j[key] = nlohmann::json::array();
+        for (const Port& p : key[0] == 'i' ? model.inputs() : model.outputs())
+            j[key].push_back({{"name", p.name},
+                              {"kind", p.kind == RILL_KIND_AUDIO ? "audio" : "frames"},
+                              {"channels", p.channels},
+                              {"sample_rate", p.sample_rate}});
+    }
+    j["params"] = nlohmann::json::array();
+    for (const Param& p : model.params())
+        j["params"].push_back({{"name", p.name}, {"min", p.min_value}, {"max", p.max_value},
+                               {"default", p.default_value}, {"unit", p.unit}});
+    std::map<std::string, int> counts;
+    j["ops"] = nlohmann::json::array();
+    for (const Node& n : model.nodes()) {
+        ++counts[n.op];
+        j["ops"].push_back({{"name", n.name}, {"op", n.op}, {"channels", n.channels},
+                            {"rate", std::to_string(n.rate_num) + "/" + std::to_string(n.rate_den)},
+                            {"latency", n.latency}});
+    }
+    j["op_counts"] = counts;
+    j["latency_frames"] = stream.latency_frames();
+    j["latency_ms"] = 1000.0 * stream.latency_frames() / rate;
+    j["hop_frames"] = info.hop_frames;
+    j["weights"] = info.num_weights;
+    j["memory_bytes_per_stream"] = stream.memory_bytes();
+    if (json) {
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+    std::printf("%s\n", path.c_str());
+    if (*info.description)
+        std::printf("  %s\n", info.description);
+    if (*info.license)
+        std::printf("  license: %s\n", info.license);
+    for (const char* key : {"inputs", "outputs"})
+        for (const auto& p : j[key])
+            std::printf("  %-7s %s: %s, %u channel(s) at %g Hz\n", key[0] == 'i' ? "input" : "output",
+                        p["name"].get<std::string>().c_str(), p["kind"].get<std::string>().c_str(),
+                        p["channels"].get<unsigned>(), p["sample_rate"].get<double>());
+    for (const Param& p : model.params())
+        std::printf("  param   %s: %g .. %g, default %g %s\n", p.name.c_str(), p.min_value,
+                    p.max_value, p.default_value, p.unit.c_str());
+    std::printf("  ops     %zu nodes:", j["ops"].size());
+    for (const auto& [op, n] : counts)
+        std::printf(" %s x%d", op.c_str(), n);
+    std::printf("\n  latency %u frames (%.2f ms), hop %u frames\n", stream.latency_frames(),
+                j["latency_ms"].get<double>(), info.hop_frames);
+    std::printf("  weights %llu, memory per stream %zu bytes\n",
+                static_cast<unsigned long long>(info.num_weights), stream.memory_bytes());
+    return 0;
+}
+
+} // namespace rill::cli
