@@ -1,0 +1,277 @@
+/* C99 tests of rill.h: normal use and misuse. Every call returns a code; nothing crashes.
+ * Usage: test_c_api GAIN_MODEL STEREO_MODEL */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rill/rill.h"
+
+static int failures = 0;
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s (detail: %s)\n", __FILE__, __LINE__, #cond,   \
+                    rill_last_error_detail());                                                     \
+            ++failures;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static unsigned char* read_file(const char* path, size_t* size) {
+    FILE* f = fopen(path, "rb");
+    unsigned char* data;
+    long n;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    data = (unsigned char*)malloc((size_t)n);
+    if (fread(data, 1, (size_t)n, f) != (size_t)n) {
+        free(data);
+        data = NULL;
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return data;
+}
+
+static void test_version_and_status(void) {
+    CHECK(rill_version_number() == RILL_VERSION_NUMBER);
+    CHECK(strcmp(rill_version_string(), RILL_VERSION_STRING) == 0);
+    CHECK(strcmp(rill_status_string(RILL_OK), "ok") == 0);
+    CHECK(rill_status_string(RILL_ERR_FORMAT) != NULL);
+    CHECK(strcmp(rill_status_string(-12345), "unknown status") == 0);
+}
+
+static void test_load_misuse(const char* path) {
+    rill_model* m = (rill_model*)1;
+    rill_load_options opts;
+    size_t size = 0, cut;
+    unsigned char* bytes;
+    CHECK(rill_model_load(NULL, NULL, &m) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(m == NULL);
+    CHECK(rill_model_load(path, NULL, NULL) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_load("/nonexistent/dir/model.rill", NULL, &m) == RILL_ERR_IO);
+    CHECK(strstr(rill_last_error_detail(), "/nonexistent/dir/model.rill") != NULL);
+    CHECK(m == NULL);
+    CHECK(rill_model_load_memory(NULL, 10, NULL, &m) == RILL_ERR_INVALID_ARGUMENT);
+    rill_load_options_init(&opts);
+    opts.struct_size = 2;
+    CHECK(rill_model_load(path, &opts, &m) == RILL_ERR_INVALID_ARGUMENT);
+    rill_load_options_init(&opts);
+    CHECK(rill_model_load(path, &opts, &m) == RILL_OK);
+    rill_model_release(m);
+
+    bytes = read_file(path, &size);
+    CHECK(bytes != NULL);
+    if (!bytes)
+        return;
+    for (cut = 0; cut < size; cut += (cut < 128 ? 1 : 13)) { /* truncated at many points */
+        m = (rill_model*)1;
+        CHECK(rill_model_load_memory(bytes, cut, NULL, &m) < 0);
+        CHECK(m == NULL);
+    }
+    srand(7);
+    for (cut = 0; cut < 2000; ++cut) { /* random corruption: a code, never a crash */
+        unsigned char* copy = (unsigned char*)malloc(size);
+        size_t k;
+        memcpy(copy, bytes, size);
+        for (k = 0; k < 3; ++k)
+            copy[(size_t)rand() % size] ^= (unsigned char)(1u << (rand() % 8));
+        m = NULL;
+        if (rill_model_load_memory(copy, size, NULL, &m) == RILL_OK)
+            rill_model_release(m);
+        free(copy);
+    }
+    free(bytes);
+}
+
+/* The first version of rill_stream_config, before max_block_frames existed. */
+typedef struct old_stream_config {
+    uint32_t struct_size;
+    double sample_rate;
+} old_stream_config;
+
+static void test_stream(const char* path) {
+    rill_model* m = NULL;
+    rill_stream* s = NULL;
+    rill_stream_config cfg;
+    old_stream_config old;
+    rill_model_info info;
+    rill_port_info port;
+    rill_param_info param;
+    rill_node_info node;
+    float in_buf[8192], out_buf[8192], value = 0;
+    const float* in[1];
+    float* out[1];
+    const float* null_in[1] = {NULL};
+    unsigned char* state;
+    size_t state_size, i;
+    uint32_t latency;
+
+    CHECK(rill_model_load(path, NULL, &m) == RILL_OK);
+    if (!m)
+        return;
+    rill_model_info_init(&info);
+    CHECK(rill_model_info_get(m, &info) == RILL_OK);
+    CHECK(info.num_inputs == 1 && info.input_channels == 1 && info.output_channels == 1);
+    CHECK(info.sample_rate == 16000.0 && info.latency_frames == 2 && info.num_params == 1);
+    CHECK(strcmp(info.license, "MIT") == 0);
+    CHECK(rill_model_info_get(NULL, &info) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_info_get(m, NULL) == RILL_ERR_INVALID_ARGUMENT);
+    { /* an older, smaller info struct: only the fields it has are written */
+        uint32_t small[4] = {sizeof(uint32_t) * 3, 0, 0, 0xdeadbeef};
+        CHECK(rill_model_info_get(m, (rill_model_info*)small) == RILL_OK);
+        CHECK(small[1] == 1 && small[2] == 1 && small[3] == 0xdeadbeef);
+    }
+    CHECK(rill_model_input(m, 0, &port) == RILL_OK && strcmp(port.name, "x") == 0);
+    CHECK(rill_model_input(m, 1, &port) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_output(m, 0, &port) == RILL_OK && port.channels == 1);
+    CHECK(rill_model_param(m, 0, &param) == RILL_OK && strcmp(param.name, "gain") == 0);
+    CHECK(param.max_value == 2.0f && param.default_value == 1.0f);
+    CHECK(rill_model_param(m, 3, &param) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_find_param(m, "gain") == 0 && rill_model_find_param(m, "nope") == -1);
+    CHECK(rill_model_find_param(NULL, "gain") == -1);
+    CHECK(rill_model_node_count(m) == 2 && rill_model_node_count(NULL) == 0);
+    rill_node_info_init(&node);
+    CHECK(rill_model_node(m, 0, &node) == RILL_OK && strcmp(node.op, "conv1d") == 0);
+    CHECK(rill_model_node(m, 9, &node) == RILL_ERR_INVALID_ARGUMENT);
+
+    /* Bad configs. */
+    CHECK(rill_stream_create(NULL, NULL, &s) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_create(m, NULL, NULL) == RILL_ERR_INVALID_ARGUMENT);
+    rill_stream_config_init(&cfg);
+    cfg.struct_size = 3;
+    CHECK(rill_stream_create(m, &cfg, &s) == RILL_ERR_INVALID_ARGUMENT && s == NULL);
+    rill_stream_config_init(&cfg);
+    cfg.sample_rate = 44100;
+    CHECK(rill_stream_create(m, &cfg, &s) == RILL_ERR_UNSUPPORTED);
+    CHECK(strstr(rill_last_error_detail(), "16000") != NULL);
+    rill_stream_config_init(&cfg);
+    cfg.nonfinite_policy = 9;
+    CHECK(rill_stream_create(m, &cfg, &s) == RILL_ERR_INVALID_ARGUMENT);
+    rill_stream_config_init(&cfg);
+    cfg.flags = 1;
+    CHECK(rill_stream_create(m, &cfg, &s) == RILL_ERR_INVALID_ARGUMENT);
+    rill_stream_config_init(&cfg);
+    cfg.max_block_frames = 0xffffffffu;
+    CHECK(rill_stream_create(m, &cfg, &s) == RILL_ERR_INVALID_ARGUMENT);
+    rill_stream_config_init(&cfg);
+    cfg.sample_rate = NAN;
+    CHECK(rill_stream_create(m, &cfg, &s) == RILL_ERR_INVALID_ARGUMENT);
+
+    /* An older, smaller config struct still works (defaults for the fields it lacks). */
+    old.struct_size = sizeof old;
+    old.sample_rate = 0;
+    CHECK(rill_stream_create(m, (const rill_stream_config*)&old, &s) == RILL_OK);
+    in[0] = in_buf;
+    out[0] = out_buf;
+    memset(in_buf, 0, sizeof in_buf);
+    CHECK(rill_stream_process(s, in, out, 4096) == RILL_OK); /* default max block */
+    CHECK(rill_stream_process(s, in, out, 4097) == RILL_ERR_BLOCK_TOO_LARGE);
+    rill_stream_destroy(s);
+
+    rill_stream_config_init(&cfg);
+    cfg.max_block_frames = 512;
+    CHECK(rill_stream_create(m, &cfg, &s) == RILL_OK);
+    rill_model_release(m); /* the stream keeps its own reference */
+    latency = rill_stream_latency_frames(s);
+    CHECK(latency == 2);
+    CHECK(rill_stream_latency_frames(NULL) == 0);
+    CHECK(rill_stream_memory_bytes(s) > 0 && rill_stream_memory_bytes(NULL) == 0);
+
+    /* Process misuse. */
+    CHECK(rill_stream_process(NULL, in, out, 16) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_process(s, NULL, out, 16) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_process(s, in, NULL, 16) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_process(s, null_in, out, 16) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_process(s, in, out, 0) == RILL_OK);
+    for (i = 0; i < 600; ++i)
+        out_buf[i] = 5.0f;
+    CHECK(rill_stream_process(s, in, out, 513) == RILL_ERR_BLOCK_TOO_LARGE);
+    CHECK(out_buf[0] == 0.0f && out_buf[511] == 0.0f); /* silenced on error */
+
+    /* Normal use: an impulse comes out at the latency, scaled by the gain. */
+    CHECK(rill_stream_set_param(s, 0, 0.5f) == RILL_OK);
+    CHECK(rill_stream_get_param(s, 0, &value) == RILL_OK && value == 0.5f);
+    CHECK(rill_stream_set_param(s, 1, 0.5f) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_set_param(s, 0, NAN) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_set_param(NULL, 0, 1.0f) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_get_param(s, 0, NULL) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_reset(s) == RILL_OK);
+    CHECK(rill_stream_reset(NULL) == RILL_ERR_INVALID_ARGUMENT);
+    in_buf[0] = 1.0f;
+    CHECK(rill_stream_process(s, in, out, 64) == RILL_OK);
+    CHECK(out_buf[latency] == 0.5f && out_buf[0] == 0.0f && out_buf[latency + 1] == 0.0f);
+    in_buf[0] = 0.0f;
+
+    /* NaN input under the default policy: replaced, state stays clean. */
+    in_buf[3] = NAN;
+    CHECK(rill_stream_process(s, in, out, 16) == RILL_NONFINITE_REPLACED);
+    in_buf[3] = 0.0f;
+    CHECK(rill_stream_process(s, in, out, 16) == RILL_OK);
+    for (i = 0; i < 16; ++i)
+        CHECK(isfinite(out_buf[i]));
+
+    /* State. */
+    state_size = rill_stream_state_size(s);
+    CHECK(state_size > 0 && rill_stream_state_size(NULL) == 0);
+    state = (unsigned char*)malloc(state_size);
+    CHECK(rill_stream_state_get(s, state, state_size - 1) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_state_get(s, state, state_size) == RILL_OK);
+    CHECK(rill_stream_state_set(s, state, state_size - 1) == RILL_ERR_STATE_MISMATCH);
+    state[0] ^= 0xff;
+    CHECK(rill_stream_state_set(s, state, state_size) == RILL_ERR_STATE_MISMATCH);
+    state[0] ^= 0xff;
+    CHECK(rill_stream_state_set(s, state, state_size) == RILL_OK);
+    CHECK(rill_stream_state_set(NULL, state, state_size) == RILL_ERR_INVALID_ARGUMENT);
+    free(state);
+
+    rill_stream_destroy(s);
+    rill_stream_destroy(NULL);
+    rill_model_release(NULL);
+    rill_model_retain(NULL);
+}
+
+static void test_stereo(const char* path) {
+    rill_model* m = NULL;
+    rill_stream* s = NULL;
+    float l[32], r[32], ol[32], or_[32];
+    const float* in[2];
+    float* out[2];
+    int i;
+    CHECK(rill_model_load(path, NULL, &m) == RILL_OK);
+    CHECK(rill_stream_create(m, NULL, &s) == RILL_OK);
+    for (i = 0; i < 32; ++i) {
+        l[i] = (float)i;
+        r[i] = (float)(32 - i);
+    }
+    in[0] = l;
+    in[1] = r;
+    out[0] = ol;
+    out[1] = or_;
+    CHECK(rill_stream_process(s, in, out, 32) == RILL_OK);
+    /* in-place processing is allowed channel by channel */
+    out[0] = l;
+    out[1] = r;
+    CHECK(rill_stream_process(s, in, out, 32) == RILL_OK);
+    rill_stream_destroy(s);
+    rill_model_release(m);
+}
+
+int main(int argc, char** argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_c_api GAIN_MODEL STEREO_MODEL\n");
+        return 2;
+    }
+    test_version_and_status();
+    test_load_misuse(argv[1]);
+    test_stream(argv[1]);
+    test_stereo(argv[2]);
+    if (failures)
+        fprintf(stderr, "%d check(s) failed\n", failures);
+    else
+        printf("c_api: all checks passed\n");
+    return failures ? 1 : 0;
+}
