@@ -67,12 +67,7 @@ Stream::Stream(std::shared_ptr<const Model> model, const StreamSpec& spec)
         counters_ = arena.state<int64_t>(NumCounters);
         in_fifo_ = arena.state<float>(m.input_channels() * hop);
         out_fifo_ = arena.state<float>(m.output_channels() * hop);
-        buffers_.assign(m.buffers().size(), View{});
-        for (size_t b = 0; b < m.buffers().size(); ++b) {
-            const size_t frames = std::max<size_t>(1, frames_at(static_cast<uint32_t>(b), max_chunk_));
-            buffers_[b] = View{arena.scratch<float>(m.buffers()[b].channels * frames),
-                               m.buffers()[b].channels, frames};
-        }
+        assign_buffers(arena);
         for (size_t s = 0; s < ops_.size(); ++s) {
             const PlanStep& step = m.steps()[s];
             PrepareInfo info = step.ports;
@@ -80,7 +75,9 @@ Stream::Stream(std::shared_ptr<const Model> model, const StreamSpec& spec)
                 step.in_buffers.empty() ? max_chunk_ : frames_at(step.in_buffers[0], max_chunk_);
             info.max_output_frames = frames_at(step.out_buffers[0], max_chunk_);
             info.model_sample_rate = m.sample_rate();
+            const size_t mark = arena.mark();
             ops_[s]->prepare(arena, info);
+            arena.rewind(mark);
         }
     };
     Arena sizing;
@@ -113,6 +110,54 @@ Stream::~Stream() {
 
 size_t Stream::frames_at(uint32_t buffer, size_t input_frames) const {
     return static_cast<size_t>(model_->buffers()[buffer].rate.frames_for(static_cast<int64_t>(input_frames)));
+}
+
+// Buffers share scratch slots once their last reader has run (liveness over the fixed
+// schedule), so memory grows with the graph's width, not its depth. Graph inputs live until
+// their last reader; graph outputs until the end of the run.
+void Stream::assign_buffers(Arena& arena) {
+    const Model& m = *model_;
+    const size_t n_buf = m.buffers().size(), n_steps = m.steps().size();
+    std::vector<size_t> last_use(n_buf, 0);
+    for (size_t s = 0; s < n_steps; ++s)
+        for (uint32_t b : m.steps()[s].in_buffers)
+            last_use[b] = std::max(last_use[b], s);
+    for (const auto& o : m.outputs())
+        last_use[o.buffer] = n_steps;
+    struct Slot {
+        float* data;
+        size_t capacity;
+        bool free;
+    };
+    std::vector<Slot> slots;
+    std::vector<size_t> slot_of(n_buf, 0);
+    auto place = [&](uint32_t b) {
+        const size_t frames = std::max<size_t>(1, frames_at(b, max_chunk_));
+        const size_t need = m.buffers()[b].channels * frames;
+        size_t best = slots.size();
+        for (size_t i = 0; i < slots.size(); ++i)
+            if (slots[i].free && slots[i].capacity >= need &&
+                (best == slots.size() || slots[i].capacity < slots[best].capacity))
+                best = i;
+        if (best == slots.size())
+            slots.push_back(Slot{arena.scratch<float>(need), need, false});
+        slots[best].free = false;
+        slot_of[b] = best;
+        buffers_[b] = View{slots[best].data, m.buffers()[b].channels, frames};
+    };
+    buffers_.assign(n_buf, View{});
+    for (uint32_t b = 0; b < m.graph().inputs.size(); ++b)
+        place(b);
+    for (size_t s = 0; s < n_steps; ++s) {
+        for (uint32_t b : m.steps()[s].out_buffers)
+            place(b);
+        for (uint32_t b : m.steps()[s].in_buffers)
+            if (last_use[b] == s)
+                slots[slot_of[b]].free = true;
+        for (uint32_t b : m.steps()[s].out_buffers) // an output nobody reads
+            if (last_use[b] == 0 && b >= m.graph().inputs.size())
+                slots[slot_of[b]].free = true;
+    }
 }
 
 void Stream::reset() noexcept {

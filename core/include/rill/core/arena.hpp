@@ -30,7 +30,12 @@ public:
     }
 
     size_t state_bytes() const { return state_used_; }
-    size_t scratch_bytes() const { return scratch_used_; }
+    size_t scratch_bytes() const { return scratch_peak_; }
+
+    // Scratch taken after mark() can be given back with rewind(mark): the stream does this
+    // around each op's prepare(), because an op's scratch is only live during its own call.
+    size_t mark() const { return scratch_used_; }
+    void rewind(size_t mark) { scratch_used_ = mark; }
     bool sizing() const { return sizing_; }
 
 private:
@@ -42,6 +47,7 @@ private:
     std::byte* scratch_base_ = nullptr;
     size_t scratch_cap_ = 0;
     size_t scratch_used_ = 0;
+    size_t scratch_peak_ = 0;
     bool sizing_ = true;
 };
 

@@ -49,6 +49,7 @@ public:
 private:
     struct Fifo; // counters in the state region
     void run_graph(size_t frames) noexcept;
+    void assign_buffers(Arena& arena);
     size_t frames_at(uint32_t buffer, size_t input_frames) const;
 
     std::shared_ptr<const Model> model_;
