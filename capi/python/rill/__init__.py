@@ -1,9 +1,16 @@
 """Rill for Python: load and stream .rill models (ctypes binding of rill.h), PyTorch reference
-modules of every op (rill.nn), and the exporter from PyTorch module trees (rill.export)."""
+modules of every op (rill.nn), and the exporter from PyTorch module trees (rill.export).
 
-from ._capi import (NONFINITE_PASS, NONFINITE_REJECT, NONFINITE_ZERO, Model, RillError, Stream,
-                    load, version)
-from .format import read_rill, write_rill
+    import rill
+    model = rill.load("model.rill")
+    y = model.stream(max_block_frames=512).process(x)     # x [C, n] float32
+    report = rill.export(module, "model.rill", example_input=x, sample_rate=16000)
+
+rill.nn and rill.export need torch; the binding needs only numpy."""
+
+from ._capi import (NONFINITE_PASS, NONFINITE_REJECT, NONFINITE_ZERO, RILL_NONFINITE_REPLACED,
+                    RILL_OK, STATUS_NAMES, Model, RillError, Stream, load, version, version_number)
+from .format import read_rill, to_bytes, write_rill
 
 
 def export(*args, **kwargs):
@@ -18,5 +25,6 @@ def compare(*args, **kwargs):
     return _compare(*args, **kwargs)
 
 
-__all__ = ["Model", "Stream", "RillError", "load", "version", "export", "compare", "read_rill",
-           "write_rill", "NONFINITE_ZERO", "NONFINITE_REJECT", "NONFINITE_PASS"]
+__all__ = ["Model", "Stream", "RillError", "load", "version", "version_number", "export",
+           "compare", "read_rill", "write_rill", "to_bytes", "NONFINITE_ZERO", "NONFINITE_REJECT",
+           "NONFINITE_PASS", "RILL_OK", "RILL_NONFINITE_REPLACED", "STATUS_NAMES"]

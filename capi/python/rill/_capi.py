@@ -1,7 +1,14 @@
 """ctypes binding of rill.h: models and streams taking and returning numpy arrays.
 
-The library is found through $RILL_LIBRARY, then the repository's build directories, then the
-system library path."""
+    model = rill.load("model.rill")            # or rill.load(raw_bytes)
+    s = model.stream(max_block_frames=512)     # one live signal
+    y = s.process(x)                           # x [C, n] float32 -> y [Co, n], any n <= 512
+    s.set_param("drive", 0.7); s.reset(); blob = s.get_state(); s.set_state(blob)
+    y = model.process_offline(x)               # whole signal, output aligned (latency removed)
+
+The library is found through $RILL_LIBRARY, then the repository's build directories (build/capi
+first; sanitizer builds are skipped, they cannot be loaded into a plain python), then the system
+library path. Errors raise RillError with the status name and rill_last_error_detail()."""
 
 import ctypes
 import ctypes.util
@@ -10,16 +17,29 @@ import pathlib
 
 import numpy as np
 
-_STATUS_NONFINITE_REPLACED = 1
+RILL_OK = 0
+RILL_NONFINITE_REPLACED = 1
 NONFINITE_ZERO, NONFINITE_REJECT, NONFINITE_PASS = 0, 1, 2
+_POLICIES = {"zero": NONFINITE_ZERO, "reject": NONFINITE_REJECT, "pass": NONFINITE_PASS}
+ERR_INVALID_ARGUMENT = -1
+
+# rill_status values -> names (as in rill.h); rill_status_string gives the English sentence.
+STATUS_NAMES = {0: "RILL_OK", 1: "RILL_NONFINITE_REPLACED", -1: "RILL_ERR_INVALID_ARGUMENT",
+                -2: "RILL_ERR_IO", -3: "RILL_ERR_FORMAT", -4: "RILL_ERR_UNSUPPORTED",
+                -5: "RILL_ERR_OUT_OF_MEMORY", -6: "RILL_ERR_BLOCK_TOO_LARGE",
+                -7: "RILL_ERR_NONFINITE_INPUT", -8: "RILL_ERR_STATE_MISMATCH",
+                -9: "RILL_ERR_INTERNAL"}
 
 
 class RillError(RuntimeError):
-    """A Rill call failed: `status` is the rill_status code."""
+    """A Rill call failed. `status` is the rill_status code, `status_name` its RILL_* name,
+    `detail` the library's explanation (rill_last_error_detail, "" for real-time calls)."""
 
-    def __init__(self, status, message):
+    def __init__(self, status, message, detail=""):
         super().__init__(message)
         self.status = status
+        self.status_name = STATUS_NAMES.get(status, f"status {status}")
+        self.detail = detail
 
 
 class _PortInfo(ctypes.Structure):
@@ -43,7 +63,8 @@ class _ModelInfo(ctypes.Structure):
 
 
 class _NodeInfo(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_uint32), ("name", ctypes.c_char_p), ("op", ctypes.c_char_p),
+    _fields_ = [("struct_size", ctypes.c_uint32), ("name", ctypes.c_char_p),
+                ("op", ctypes.c_char_p),
                 ("channels", ctypes.c_uint32), ("rate_num", ctypes.c_uint32),
                 ("rate_den", ctypes.c_uint32), ("latency", ctypes.c_uint32)]
 
@@ -54,30 +75,46 @@ class _StreamConfig(ctypes.Structure):
                 ("flags", ctypes.c_uint32)]
 
 
+def _sanitized(build):
+    cache = build / "CMakeCache.txt"
+    try:
+        return "RILL_ENABLE_SANITIZERS:BOOL=ON" in cache.read_text(errors="replace")
+    except OSError:
+        return False
+
+
 def _find_library():
     env = os.environ.get("RILL_LIBRARY")
     if env:
         return env
     repo = pathlib.Path(__file__).resolve().parents[3]
-    for build in sorted(repo.glob("build*")):
-        for name in ("librill.so", "librill.so.0"):
-            p = build / "capi" / name
-            if p.exists():
-                return str(p)
-    found = ctypes.util.find_library("rill")
-    if not found:
-        raise RillError(-1, "librill.so not found: set RILL_LIBRARY or build the project")
-    return found
+    found = []
+    for build in repo.glob("build*"):
+        lib_path = build / "capi" / "librill.so"
+        if lib_path.exists() and not _sanitized(build):
+            found.append((build.name != "build", -lib_path.stat().st_mtime, str(lib_path)))
+    if found:
+        return min(found)[2]  # build/ first, else the newest build
+    name = ctypes.util.find_library("rill")
+    if not name:
+        raise RillError(ERR_INVALID_ARGUMENT, "librill.so not found: set RILL_LIBRARY to its path "
+                        "or build the project (cmake -S . -B build && cmake --build build)")
+    return name
 
 
 _lib = None
 
 
 def lib():
+    """The loaded librill (ctypes.CDLL) with every rill.h signature declared."""
     global _lib
     if _lib is not None:
         return _lib
-    L = ctypes.CDLL(_find_library())
+    path = _find_library()
+    try:
+        L = ctypes.CDLL(path)
+    except OSError as e:
+        raise RillError(ERR_INVALID_ARGUMENT, f"cannot load {path}: {e}") from None
     P, c_int32, c_uint32, c_size = ctypes.c_void_p, ctypes.c_int32, ctypes.c_uint32, ctypes.c_size_t
     sig = {
         "rill_status_string": (ctypes.c_char_p, [c_int32]),
@@ -86,6 +123,7 @@ def lib():
         "rill_version_number": (c_uint32, []),
         "rill_model_load": (c_int32, [ctypes.c_char_p, P, ctypes.POINTER(P)]),
         "rill_model_load_memory": (c_int32, [ctypes.c_char_p, c_size, P, ctypes.POINTER(P)]),
+        "rill_model_retain": (None, [P]),
         "rill_model_release": (None, [P]),
         "rill_model_info_init": (None, [ctypes.POINTER(_ModelInfo)]),
         "rill_model_info_get": (c_int32, [P, ctypes.POINTER(_ModelInfo)]),
@@ -110,38 +148,63 @@ def lib():
         "rill_stream_state_set": (c_int32, [P, ctypes.c_char_p, c_size]),
     }
     for name, (res, args) in sig.items():
-        f = getattr(L, name)
+        try:
+            f = getattr(L, name)
+        except AttributeError:
+            raise RillError(ERR_INVALID_ARGUMENT,
+                            f"{path} lacks {name}: an older librill?") from None
         f.restype, f.argtypes = res, args
     _lib = L
     return L
 
 
-def _check(status, what):
+def _check(status, what, realtime=False):
+    """Raises RillError for a negative status. Real-time calls never write the detail message
+    (rill.h), so theirs is not read: it would be a stale one from an earlier call."""
     if status < 0:
         L = lib()
-        detail = L.rill_last_error_detail().decode()
-        name = L.rill_status_string(status).decode()
-        raise RillError(status, f"{what}: {name}" + (f": {detail}" if detail else ""))
+        detail = "" if realtime else (L.rill_last_error_detail() or b"").decode(errors="replace")
+        text = L.rill_status_string(status).decode(errors="replace")
+        name = STATUS_NAMES.get(status, f"status {status}")
+        raise RillError(status, f"{what}: {name} ({text})" + (f": {detail}" if detail else ""),
+                        detail)
     return status
 
 
+def _text(p):
+    return p.decode(errors="replace") if p else ""
+
+
 def version():
+    """The loaded library's version string, e.g. "0.1.0"."""
     return lib().rill_version_string().decode()
 
 
+def version_number():
+    return lib().rill_version_number()
+
+
 class Model:
-    """An immutable loaded model; shared by any number of streams."""
+    """An immutable loaded model, shared by any number of streams.
+
+    Attributes: sample_rate, latency_frames (default stream config), hop_frames, input_channels,
+    output_channels, num_weights, description, license, source, inputs / outputs (lists of
+    {name, kind, channels, sample_rate}), params ({name, unit, min, max, default}) and nodes (the
+    planned graph: {name, op, channels, rate, latency})."""
 
     def __init__(self, source):
         L = lib()
         handle = ctypes.c_void_p()
-        if isinstance(source, (bytes, bytearray)):
+        if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
             _check(L.rill_model_load_memory(data, len(data), None, ctypes.byref(handle)),
                    "rill_model_load_memory")
+            self.path = None
         else:
-            _check(L.rill_model_load(os.fsencode(str(source)), None, ctypes.byref(handle)),
-                   f"rill_model_load({source})")
+            path = os.fspath(source)
+            _check(L.rill_model_load(os.fsencode(path), None, ctypes.byref(handle)),
+                   f"rill_model_load({path})")
+            self.path = str(path)
         self._h = handle
         info = _ModelInfo()
         L.rill_model_info_init(ctypes.byref(info))
@@ -152,16 +215,16 @@ class Model:
         self.input_channels = info.input_channels
         self.output_channels = info.output_channels
         self.num_weights = info.num_weights
-        self.description = info.description.decode()
-        self.license = info.license.decode()
-        self.source = info.source.decode()
+        self.description = _text(info.description)
+        self.license = _text(info.license)
+        self.source = _text(info.source)
         self.inputs = [self._port(L.rill_model_input, i) for i in range(info.num_inputs)]
         self.outputs = [self._port(L.rill_model_output, i) for i in range(info.num_outputs)]
         self.params = []
         for i in range(info.num_params):
             p = _ParamInfo()
             _check(L.rill_model_param(self._h, i, ctypes.byref(p)), "rill_model_param")
-            self.params.append({"name": p.name.decode(), "unit": p.unit.decode(),
+            self.params.append({"name": _text(p.name), "unit": _text(p.unit),
                                 "min": p.min_value, "max": p.max_value,
                                 "default": p.default_value})
         self.nodes = []
@@ -169,113 +232,195 @@ class Model:
             n = _NodeInfo()
             L.rill_node_info_init(ctypes.byref(n))
             _check(L.rill_model_node(self._h, i, ctypes.byref(n)), "rill_model_node")
-            self.nodes.append({"name": n.name.decode(), "op": n.op.decode(), "channels": n.channels,
+            self.nodes.append({"name": _text(n.name), "op": _text(n.op), "channels": n.channels,
                                "rate": (n.rate_num, n.rate_den), "latency": n.latency})
 
     def _port(self, fn, i):
         p = _PortInfo()
         _check(fn(self._h, i, ctypes.byref(p)), "rill_model_port")
-        return {"name": p.name.decode(), "kind": "audio" if p.kind == 0 else "frames",
+        return {"name": _text(p.name), "kind": "audio" if p.kind == 0 else "frames",
                 "channels": p.channels, "sample_rate": p.sample_rate}
 
-    def __del__(self):
+    @property
+    def info(self):
+        """Everything rill_model_info_get and the port/param queries say, as one dict."""
+        return {"sample_rate": self.sample_rate, "latency_frames": self.latency_frames,
+                "hop_frames": self.hop_frames, "input_channels": self.input_channels,
+                "output_channels": self.output_channels, "num_weights": self.num_weights,
+                "inputs": self.inputs, "outputs": self.outputs, "params": self.params,
+                "description": self.description, "license": self.license, "source": self.source}
+
+    def param_index(self, name_or_index):
+        if isinstance(name_or_index, (int, np.integer)):
+            if not 0 <= name_or_index < len(self.params):
+                raise RillError(ERR_INVALID_ARGUMENT, f"parameter index {name_or_index} out of "
+                                f"range (the model has {len(self.params)})")
+            return int(name_or_index)
+        i = lib().rill_model_find_param(self._h, str(name_or_index).encode())
+        if i < 0:
+            names = [p["name"] for p in self.params]
+            raise RillError(ERR_INVALID_ARGUMENT,
+                            f"the model has no parameter {name_or_index!r} (it has {names})")
+        return i
+
+    def close(self):
+        """Drops this reference now (streams keep their own)."""
         if getattr(self, "_h", None) and _lib is not None:
             _lib.rill_model_release(self._h)
-            self._h = None
+        self._h = None
 
-    def stream(self, max_block_frames=4096, nonfinite=NONFINITE_ZERO):
-        return Stream(self, max_block_frames, nonfinite)
+    __del__ = close
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return (f"<rill.Model {self.path or 'from memory'}: {self.input_channels} -> "
+                f"{self.output_channels} channels at {self.sample_rate:g} Hz, latency "
+                f"{self.latency_frames} frames, params {[p['name'] for p in self.params]}>")
+
+    def stream(self, max_block_frames=4096, nonfinite=NONFINITE_ZERO, sample_rate=0.0):
+        """A new Stream. nonfinite: NONFINITE_ZERO/REJECT/PASS or "zero"/"reject"/"pass"."""
+        return Stream(self, max_block_frames, nonfinite, sample_rate)
 
     def process_offline(self, x, params=None, block=1024):
-        """Streams x [C, T] followed by latency zeros and returns the aligned output [Co, T]."""
+        """Streams x [C, T] (or [T] for one channel) followed by latency zeros, in blocks of
+        `block` frames, and returns the output aligned with x: [Co, T]. params: {name: value}."""
         s = self.stream(max_block_frames=block)
         for name, value in (params or {}).items():
             s.set_param(name, value)
-        x = np.asarray(x, dtype=np.float32)
+        x = _as_planar(x, self.input_channels)
         L = s.latency_frames
         padded = np.concatenate([x, np.zeros((x.shape[0], L), np.float32)], axis=1)
-        out = np.concatenate([s.process(padded[:, i:i + block])
-                              for i in range(0, padded.shape[1], block)], axis=1)
+        out = [s.process(padded[:, i:i + block]) for i in range(0, padded.shape[1], block)]
+        if not out:
+            return np.zeros((self.output_channels, 0), np.float32)
+        out = np.concatenate(out, axis=1)
         return out[:, L:]
 
 
-class Stream:
-    """One live signal's state. process() takes [C, n] and returns [Co, n] (float32)."""
+def _as_planar(x, channels):
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1 and channels == 1:
+        x = x[None]
+    if x.ndim != 2:
+        raise RillError(ERR_INVALID_ARGUMENT, f"expected a [channels, frames] array, got shape "
+                        f"{x.shape}")
+    if x.shape[0] != channels:
+        raise RillError(ERR_INVALID_ARGUMENT, f"input has {x.shape[0]} channels, the model "
+                        f"expects {channels}")
+    return np.ascontiguousarray(x)
 
-    def __init__(self, model, max_block_frames=4096, nonfinite=NONFINITE_ZERO):
+
+class Stream:
+    """One live signal's state (not thread-safe: one thread at a time).
+
+    process(x [C, n]) -> [Co, n] float32, output delayed by latency_frames. last_status holds the
+    status of the last process call (RILL_NONFINITE_REPLACED = 1 when NaN/Inf input was zeroed)."""
+
+    def __init__(self, model, max_block_frames=4096, nonfinite=NONFINITE_ZERO, sample_rate=0.0):
         L = lib()
+        if model._h is None:
+            raise RillError(ERR_INVALID_ARGUMENT, "the model was closed")
         self.model = model
+        if isinstance(nonfinite, str):
+            if nonfinite not in _POLICIES:
+                raise RillError(ERR_INVALID_ARGUMENT, f"nonfinite must be one of {list(_POLICIES)}")
+            nonfinite = _POLICIES[nonfinite]
         cfg = _StreamConfig()
         L.rill_stream_config_init(ctypes.byref(cfg))
-        cfg.max_block_frames = max_block_frames
-        cfg.nonfinite_policy = nonfinite
+        cfg.max_block_frames = int(max_block_frames)
+        cfg.nonfinite_policy = int(nonfinite)
+        cfg.sample_rate = float(sample_rate)
         handle = ctypes.c_void_p()
         _check(L.rill_stream_create(model._h, ctypes.byref(cfg), ctypes.byref(handle)),
                "rill_stream_create")
         self._h = handle
-        self.max_block_frames = max_block_frames
-        self.last_status = 0
+        self.max_block_frames = cfg.max_block_frames or 4096
+        self.last_status = RILL_OK
+        self._out = None
 
-    def __del__(self):
+    def close(self):
         if getattr(self, "_h", None) and _lib is not None:
             _lib.rill_stream_destroy(self._h)
-            self._h = None
+        self._h = None
+
+    __del__ = close
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _handle(self):
+        if self._h is None:
+            raise RillError(ERR_INVALID_ARGUMENT, "the stream was closed")
+        return self._h
 
     @property
     def latency_frames(self):
-        return lib().rill_stream_latency_frames(self._h)
+        return lib().rill_stream_latency_frames(self._handle())
 
     @property
     def memory_bytes(self):
-        return lib().rill_stream_memory_bytes(self._h)
+        return lib().rill_stream_memory_bytes(self._handle())
+
+    @property
+    def state_size(self):
+        return lib().rill_stream_state_size(self._handle())
 
     def process(self, x):
-        x = np.ascontiguousarray(np.asarray(x, dtype=np.float32))
-        if x.ndim == 1:
-            x = x[None]
-        if x.shape[0] != self.model.input_channels:
-            raise RillError(-1, f"process: input has {x.shape[0]} channels, the model expects "
-                                f"{self.model.input_channels}")
+        """x: [C, n] (or [n] for a mono model), 1 <= n <= max_block_frames. Returns [Co, n]."""
+        h = self._handle()
+        x = _as_planar(x, self.model.input_channels)
         n = x.shape[1]
         out = np.zeros((self.model.output_channels, n), np.float32)
-        in_ptrs = (ctypes.c_void_p * x.shape[0])(*[x[c].ctypes.data for c in range(x.shape[0])])
-        out_ptrs = (ctypes.c_void_p * out.shape[0])(*[out[c].ctypes.data
-                                                      for c in range(out.shape[0])])
-        self.last_status = _check(lib().rill_stream_process(self._h, in_ptrs, out_ptrs, n),
-                                  "rill_stream_process")
+        if n == 0:
+            return out
+        if n > self.max_block_frames:
+            raise RillError(-6, f"rill_stream_process: RILL_ERR_BLOCK_TOO_LARGE: {n} frames > "
+                            f"max_block_frames {self.max_block_frames}")
+        in_ptrs = (ctypes.c_void_p * max(1, x.shape[0]))(*[x[c].ctypes.data
+                                                          for c in range(x.shape[0])])
+        out_ptrs = (ctypes.c_void_p * max(1, out.shape[0]))(*[out[c].ctypes.data
+                                                             for c in range(out.shape[0])])
+        self.last_status = _check(lib().rill_stream_process(h, in_ptrs, out_ptrs, n),
+                                  "rill_stream_process", realtime=True)
         return out
 
-    def _param_index(self, name_or_index):
-        if isinstance(name_or_index, int):
-            return name_or_index
-        i = lib().rill_model_find_param(self.model._h, name_or_index.encode())
-        if i < 0:
-            raise RillError(-1, f"the model has no parameter {name_or_index!r}")
-        return i
-
     def set_param(self, name_or_index, value):
-        _check(lib().rill_stream_set_param(self._h, self._param_index(name_or_index), value),
-               "rill_stream_set_param")
+        """Sets a model parameter (clamped by the library to [min, max]); NaN/Inf is an error."""
+        i = self.model.param_index(name_or_index)
+        _check(lib().rill_stream_set_param(self._handle(), i, float(value)),
+               f"rill_stream_set_param({name_or_index!r}, {value})", realtime=True)
 
     def get_param(self, name_or_index):
         v = ctypes.c_float()
-        _check(lib().rill_stream_get_param(self._h, self._param_index(name_or_index),
-                                           ctypes.byref(v)), "rill_stream_get_param")
+        _check(lib().rill_stream_get_param(self._handle(), self.model.param_index(name_or_index),
+                                           ctypes.byref(v)), "rill_stream_get_param", True)
         return v.value
 
     def reset(self):
-        _check(lib().rill_stream_reset(self._h), "rill_stream_reset")
+        """Back to the state right after creation; parameters keep their values."""
+        _check(lib().rill_stream_reset(self._handle()), "rill_stream_reset", realtime=True)
 
     def get_state(self):
+        """An opaque snapshot (bytes) for set_state on a stream of the same model and config."""
         L = lib()
-        buf = ctypes.create_string_buffer(L.rill_stream_state_size(self._h))
-        _check(L.rill_stream_state_get(self._h, buf, len(buf)), "rill_stream_state_get")
+        buf = ctypes.create_string_buffer(L.rill_stream_state_size(self._handle()))
+        _check(L.rill_stream_state_get(self._h, buf, len(buf)), "rill_stream_state_get", True)
         return buf.raw
 
     def set_state(self, blob):
-        _check(lib().rill_stream_state_set(self._h, bytes(blob), len(blob)), "rill_stream_state_set")
+        blob = bytes(blob)
+        _check(lib().rill_stream_state_set(self._handle(), blob, len(blob)),
+               "rill_stream_state_set", realtime=True)
 
 
 def load(source):
-    """Loads a .rill model from a path or from bytes."""
+    """Loads a .rill model from a path (str / os.PathLike) or from bytes."""
     return Model(source)

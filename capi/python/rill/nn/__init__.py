@@ -1,13 +1,29 @@
-"""PyTorch reference modules of Rill's ops, each with an offline forward and a streaming mode
-(start_stream / stream, see base.py). Parameter names follow the PyTorch layers they mirror."""
+"""PyTorch reference modules of Rill's ops, each with an offline forward on [B, C, T] and a
+streaming mode (start_stream / stream, see base.py) whose output equals the offline output
+delayed by the reported latency. Parameter names follow the PyTorch layers they mirror.
+
+    conv.py        Conv1d (explicit (left, right) padding), ConvTranspose1d -> conv1d,
+                   conv_transpose1d
+    linear.py      Linear (per frame on the channel axis)                   -> linear
+    stft.py        STFT, ISTFT                                              -> stft, istft
+    norm.py        GroupNorm (frame | cumulative), LayerNorm, CumulativeLayerNorm
+                                                                            -> group_norm
+    activation.py  Snake (the other activations are torch.nn's)             -> snake
+    film.py        FiLM driven by named model parameters                    -> film
+    recurrent.py   LSTM, GRU, Recurrent (wraps nn.LSTM / nn.GRU)            -> lstm, gru
+    delay.py       Delay                                                    -> delay
+"""
 
 from .activation import Snake
-from .base import Sequential, Stateless
+from .base import Sequential, Stateless, start_stream, stream
 from .conv import Conv1d, ConvTranspose1d
+from .delay import Delay
 from .film import FiLM
-from .norm import CumulativeLayerNorm, GroupNorm
-from .recurrent import Delay, Recurrent
+from .linear import Linear
+from .norm import CumulativeLayerNorm, GroupNorm, LayerNorm
+from .recurrent import GRU, LSTM, Recurrent
 from .stft import ISTFT, STFT
 
-__all__ = ["Conv1d", "ConvTranspose1d", "CumulativeLayerNorm", "Delay", "FiLM", "GroupNorm",
-           "ISTFT", "Recurrent", "STFT", "Sequential", "Snake", "Stateless"]
+__all__ = ["Conv1d", "ConvTranspose1d", "CumulativeLayerNorm", "Delay", "FiLM", "GRU",
+           "GroupNorm", "ISTFT", "LSTM", "LayerNorm", "Linear", "Recurrent", "STFT",
+           "Sequential", "Snake", "Stateless", "start_stream", "stream"]

@@ -6,9 +6,17 @@ Every module computes offline with forward(x) on [B, C, T]. In streaming mode:
 Stream frame i at a module's input equals offline frame i - input_latency; the first
 input_latency frames are "negative time" (pre-roll): stateful modules treat them as the
 offline model does (zero padding, no state update). So for any chunking, the concatenated stream
-output equals offline output delayed by the returned latency."""
+output equals offline output delayed by the returned latency.
+
+Plain torch layers that act on each frame alone (activations, Identity, Dropout in eval) join a
+stream as they are: start_stream / stream below handle them."""
 
 import torch.nn as nn
+
+# torch layers whose output at frame t depends only on input frame t, channel by channel or
+# across the channel axis of a [B, C, T] tensor.
+_PER_FRAME = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.ELU,
+              nn.Identity, nn.Dropout)
 
 
 class Stateless:
@@ -19,6 +27,20 @@ class Stateless:
 
     def stream(self, *chunks):
         return self.forward(*chunks)
+
+
+def start_stream(m, input_latency=0):
+    """m.start_stream for rill.nn modules and per-frame torch layers; returns the output latency."""
+    if hasattr(m, "start_stream"):
+        return m.start_stream(input_latency)
+    if isinstance(m, _PER_FRAME):
+        return input_latency
+    raise TypeError(f"{type(m).__name__} has no streaming mode (use the rill.nn module or a "
+                    f"per-frame layer)")
+
+
+def stream(m, *chunks):
+    return m.stream(*chunks) if hasattr(m, "stream") else m(*chunks)
 
 
 class PreRoll:
@@ -39,10 +61,10 @@ class Sequential(nn.Sequential):
     def start_stream(self, input_latency=0):
         latency = input_latency
         for m in self:
-            latency = m.start_stream(latency)
+            latency = start_stream(m, latency)
         return latency
 
     def stream(self, x):
         for m in self:
-            x = m.stream(x)
+            x = stream(m, x)
         return x

@@ -10,13 +10,22 @@ from .base import PreRoll
 
 
 class Conv1d(nn.Conv1d):
-    """nn.Conv1d with explicit (left, right) zero padding; right padding becomes latency."""
+    """nn.Conv1d with explicit (left, right) zero padding; right padding becomes latency.
+    padding: int (both sides), (left, right), "causal" ((k-1)d, 0), "same" (torch's split of
+    (k-1)d: left = (k-1)d // 2) or "valid" (0, 0)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=(0, 0),
                  dilation=1, groups=1, bias=True):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0,
                          dilation=dilation, groups=groups, bias=bias)
-        self.pad = (padding, padding) if isinstance(padding, int) else tuple(padding)
+        total = (kernel_size - 1) * dilation
+        named = {"causal": (total, 0), "same": (total // 2, total - total // 2), "valid": (0, 0)}
+        if isinstance(padding, str):
+            if padding not in named:
+                raise ValueError(f"padding must be one of {list(named)}, an int or (left, right)")
+            self.pad = named[padding]
+        else:
+            self.pad = (padding, padding) if isinstance(padding, int) else tuple(padding)
         if self.pad[0] > (kernel_size - 1) * dilation:
             raise ValueError("left padding exceeds the receptive field")
 

@@ -17,7 +17,8 @@ class GroupNorm(nn.Module):
         super().__init__()
         if mode not in ("frame", "cumulative"):
             raise ValueError("mode must be 'frame' or 'cumulative'")
-        self.num_groups, self.num_channels, self.eps, self.mode = num_groups, num_channels, eps, mode
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.mode = eps, mode
         self.weight = nn.Parameter(torch.ones(num_channels)) if affine else None
         self.bias = nn.Parameter(torch.zeros(num_channels)) if affine else None
 
@@ -57,7 +58,8 @@ class GroupNorm(nn.Module):
         s1[..., :skip], s2[..., :skip], n[..., :skip] = 0, 0, 0
         s1, s2, n = s1.cumsum(-1), s2.cumsum(-1), n.cumsum(-1)
         if self._acc is not None:
-            s1, s2, n = s1 + self._acc[0][..., None], s2 + self._acc[1][..., None], n + self._acc[2][..., None]
+            a1, a2, an = (a[..., None] for a in self._acc)
+            s1, s2, n = s1 + a1, s2 + a2, n + an
         self._acc = (s1[..., -1], s2[..., -1], n[..., -1])
         y = self._normalise(x.double(), s1, s2, n.clamp_min(1)).to(x.dtype)
         y[..., :skip] = 0
@@ -69,3 +71,11 @@ class CumulativeLayerNorm(GroupNorm):
 
     def __init__(self, num_channels, eps=1e-8):
         super().__init__(1, num_channels, eps=eps, mode="cumulative")
+
+
+class LayerNorm(GroupNorm):
+    """nn.LayerNorm(C) applied to each frame of [B, C, T] (the layer_norm / channel_norm op,
+    asteroid's ChanLN): GroupNorm(1, C, mode="frame")."""
+
+    def __init__(self, num_channels, eps=1e-5):
+        super().__init__(1, num_channels, eps=eps, mode="frame")
