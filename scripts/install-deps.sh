@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Installs exactly the Debian 12 packages Rill's build, tests and demo need. Idempotent: does
-# nothing (not even apt-get update) when everything is already installed.
+# Installs the Debian 12 packages Rill's build, tests and demo need (Debian packages only;
+# nothing is downloaded at build time). Idempotent: when everything is already installed it does
+# nothing, not even apt-get update.
 set -euo pipefail
 
 PACKAGES=(
   cmake g++ make pkg-config            # build
-  libgtest-dev                         # tests
+  libgtest-dev libbenchmark-dev        # unit tests, kernel benchmarks
   nlohmann-json3-dev                   # graph JSON
   libfftw3-dev                         # STFT / iSTFT
+  libsamplerate0-dev                   # resampling
   libsndfile1-dev                      # the rill command reads and writes audio files
   python3 python3-numpy python3-torch  # Python package, PyTorch golden references, training
-  espeak-ng sox                        # training data for the bundled model
+  espeak-ng sox                        # training data for the bundled model, demo clips
 )
 
 missing=()
@@ -21,8 +23,17 @@ if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
   exit 0
 fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || {
+    echo "install-deps: missing ${missing[*]}; run as root (or install sudo)" >&2
+    exit 1
+  }
+  SUDO=(sudo)
+fi
 echo "install-deps: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

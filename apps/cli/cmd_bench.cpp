@@ -23,9 +23,10 @@ int cmd_bench(const Args& in_args) {
     take_option(args, "--seconds", seconds_text);
     const bool json = take_flag(args, "--json");
     const unsigned block = parse_unsigned(block_text, "--block", 1, 1u << 20);
-    const unsigned seconds = parse_unsigned(seconds_text, "--seconds", 1, 3600);
-    if (args.size() != 1)
-        usage_error("bench takes one MODEL");
+    const double seconds = parse_positive(seconds_text, "--seconds");
+    if (seconds > 3600)
+        usage_error("--seconds must be at most 3600, got '" + seconds_text + "'");
+    expect_positional(args, 1, "MODEL");
     const Model model = Model::load(args[0]);
     const rill_model_info info = model.info();
     Stream stream(model, block);
@@ -87,7 +88,7 @@ int cmd_bench(const Args& in_args) {
     }
     std::printf("%s, block %u frames (%.0f us of audio), %zu blocks\n", args[0].c_str(), block,
                 budget_us, blocks);
-    std::printf("  real-time factor  %.4f (%.1fx faster than real time)\n", rtf, 1 / rtf);
+    std::printf("  real-time factor  %.3g (%.1fx faster than real time)\n", rtf, 1 / rtf);
     std::printf("  per block (us)    p50 %.1f  p99 %.1f  max %.1f\n", pct(0.5), pct(0.99), sorted.back());
     std::printf("  allocations during process: %zu\n", allocations);
     std::printf("  memory: stream %zu bytes, peak RSS %ld kB\n", stream.memory_bytes(), usage.ru_maxrss);

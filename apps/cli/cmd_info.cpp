@@ -1,4 +1,6 @@
 // rill info MODEL [--json]
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 
@@ -8,16 +10,27 @@
 #include "rill/rill.hpp"
 
 namespace rill::cli {
+namespace {
+
+// Whole rates (all audio rates) as JSON integers: 16000, not 16000.0.
+nlohmann::ordered_json rate_json(double hz) {
+    if (hz == std::floor(hz) && hz >= 0 && hz < 1e15)
+        return static_cast<int64_t>(hz);
+    return hz;
+}
+
+} // namespace
 
 int cmd_info(const Args& in_args) {
     Args args = in_args;
     const bool json = take_flag(args, "--json");
-    if (args.size() != 1)
-        usage_error("info takes one MODEL");
+    expect_positional(args, 1, "MODEL");
     const std::string path = args[0];
     const Model model = Model::load(path);
     const rill_model_info info = model.info();
-    const Stream stream(model);
+    rill_stream_config config; // a default stream: its latency and memory are what a host gets
+    rill_stream_config_init(&config);
+    const Stream stream(model, config);
     const double rate = info.sample_rate;
 
     nlohmann::ordered_json j;
@@ -25,14 +38,14 @@ int cmd_info(const Args& in_args) {
     j["description"] = info.description;
     j["license"] = info.license;
     j["source"] = info.source;
-    j["sample_rate"] = rate;
+    j["sample_rate"] = rate_json(rate);
     for (const char* key : {"inputs", "outputs"}) {
         j[key] = nlohmann::json::array();
         for (const Port& p : key[0] == 'i' ? model.inputs() : model.outputs())
             j[key].push_back({{"name", p.name},
                               {"kind", p.kind == RILL_KIND_AUDIO ? "audio" : "frames"},
                               {"channels", p.channels},
-                              {"sample_rate", p.sample_rate}});
+                              {"sample_rate", rate_json(p.sample_rate)}});
     }
     j["params"] = nlohmann::json::array();
     for (const Param& p : model.params())
@@ -51,7 +64,8 @@ int cmd_info(const Args& in_args) {
     j["latency_ms"] = 1000.0 * stream.latency_frames() / rate;
     j["hop_frames"] = info.hop_frames;
     j["weights"] = info.num_weights;
-    j["memory_bytes_per_stream"] = stream.memory_bytes();
+    j["stream_memory_bytes"] = stream.memory_bytes();
+    j["stream_max_block_frames"] = config.max_block_frames;
     if (json) {
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
@@ -74,8 +88,9 @@ int cmd_info(const Args& in_args) {
         std::printf(" %s x%d", op.c_str(), n);
     std::printf("\n  latency %u frames (%.2f ms), hop %u frames\n", stream.latency_frames(),
                 j["latency_ms"].get<double>(), info.hop_frames);
-    std::printf("  weights %llu, memory per stream %zu bytes\n",
-                static_cast<unsigned long long>(info.num_weights), stream.memory_bytes());
+    std::printf("  weights %llu, memory per stream %zu bytes (max block %u frames)\n",
+                static_cast<unsigned long long>(info.num_weights), stream.memory_bytes(),
+                config.max_block_frames);
     return 0;
 }
 

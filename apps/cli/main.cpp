@@ -1,5 +1,7 @@
 // `rill`: inspect, run and benchmark Rill models from the command line (over rill.hpp only).
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 
@@ -8,7 +10,7 @@
 
 namespace rill::cli {
 
-void usage_error(const std::string& message) { throw std::invalid_argument(message); }
+void usage_error(const std::string& message) { throw UsageError(message); }
 
 bool take_flag(Args& args, const std::string& flag) {
     for (auto it = args.begin(); it != args.end(); ++it)
@@ -37,51 +39,94 @@ bool take_option(Args& args, const std::string& name, std::string& value) {
     return false;
 }
 
+void expect_positional(const Args& args, size_t count, const std::string& names) {
+    for (const std::string& a : args)
+        if (a.size() > 1 && a[0] == '-' && a != "-")
+            usage_error("unknown option '" + a + "'");
+    if (args.size() != count)
+        usage_error("expected " + names + ", got " + std::to_string(args.size()) + " argument(s)");
+}
+
 unsigned parse_unsigned(const std::string& text, const std::string& what, unsigned lo, unsigned hi) {
     char* end = nullptr;
     const unsigned long v = std::strtoul(text.c_str(), &end, 10);
-    if (text.empty() || *end || v < lo || v > hi)
+    if (text.empty() || text[0] == '-' || *end || v < lo || v > hi)
         usage_error(what + " must be an integer in " + std::to_string(lo) + ".." +
                     std::to_string(hi) + ", got '" + text + "'");
     return static_cast<unsigned>(v);
 }
 
+double parse_positive(const std::string& text, const std::string& what) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end || !std::isfinite(v) || v <= 0)
+        usage_error(what + " must be a positive number, got '" + text + "'");
+    return v;
+}
+
 } // namespace rill::cli
 
-static const char* kUsage =
-    "usage: rill COMMAND ...\n"
-    "  rill info MODEL [--json]                     inputs, outputs, params, ops, latency, memory\n"
-    "  rill run MODEL IN OUT [--block N] [--param NAME=VALUE]... [--keep-latency]\n"
-    "                                               process an audio file (any libsndfile format)\n"
-    "  rill bench MODEL [--block N] [--seconds S] [--json]\n"
-    "                                               real-time factor, per-block times, allocations\n"
-    "  rill --version\n";
+namespace {
+
+struct Command {
+    const char* name;
+    int (*run)(const rill::cli::Args&);
+    const char* usage;
+    const char* summary;
+};
+
+const Command kCommands[] = {
+    {"info", rill::cli::cmd_info, "rill info MODEL [--json]",
+     "inputs, outputs, params, ops, latency, memory per stream"},
+    {"run", rill::cli::cmd_run,
+     "rill run MODEL IN OUT [--block N] [--param NAME=VALUE]... [--keep-latency]",
+     "process an audio file (any format libsndfile reads), output aligned with the input"},
+    {"bench", rill::cli::cmd_bench, "rill bench MODEL [--block N] [--seconds S] [--json]",
+     "real-time factor, per-block time p50/p99/max, allocations, memory"},
+};
+
+void print_usage(std::FILE* to) {
+    std::fprintf(to, "usage: rill COMMAND ...\n");
+    for (const Command& c : kCommands)
+        std::fprintf(to, "  %s\n      %s\n", c.usage, c.summary);
+    std::fprintf(to, "  rill --version\n");
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
-        std::fputs(kUsage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
     }
     const std::string command = argv[1];
-    rill::cli::Args args(argv + 2, argv + argc);
-    try {
-        if (command == "--version") {
-            std::printf("rill %s\n", rill_version_string());
+    if (command == "-h" || command == "--help" || command == "help") {
+        print_usage(stdout);
+        return 0;
+    }
+    if (command == "--version") {
+        std::printf("rill %s\n", rill_version_string());
+        return 0;
+    }
+    for (const Command& c : kCommands) {
+        if (command != c.name)
+            continue;
+        rill::cli::Args args(argv + 2, argv + argc);
+        if (rill::cli::take_flag(args, "--help") || rill::cli::take_flag(args, "-h")) {
+            std::printf("usage: %s\n  %s\n", c.usage, c.summary);
             return 0;
         }
-        if (command == "info")
-            return rill::cli::cmd_info(args);
-        if (command == "run")
-            return rill::cli::cmd_run(args);
-        if (command == "bench")
-            return rill::cli::cmd_bench(args);
-        std::fprintf(stderr, "rill: unknown command '%s'\n%s", command.c_str(), kUsage);
-        return 2;
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(stderr, "rill %s: %s\n%s", command.c_str(), e.what(), kUsage);
-        return 2;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "rill %s: %s\n", command.c_str(), e.what());
-        return 1;
+        try {
+            return c.run(args);
+        } catch (const rill::cli::UsageError& e) {
+            std::fprintf(stderr, "rill %s: %s\nusage: %s\n", c.name, e.what(), c.usage);
+            return 2;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "rill %s: %s\n", c.name, e.what());
+            return 1;
+        }
     }
+    std::fprintf(stderr, "rill: unknown command '%s'\n", command.c_str());
+    print_usage(stderr);
+    return 2;
 }

@@ -1,6 +1,7 @@
 /* C99 tests of rill.h: normal use and misuse. Every call returns a code; nothing crashes.
- * Usage: test_c_api GAIN_MODEL STEREO_MODEL */
+ * Usage: test_c_api GAIN_MODEL TINY_MODEL STEREO_MODEL (written by make_models.py) */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,34 @@ static void test_version_and_status(void) {
     CHECK(strcmp(rill_status_string(-12345), "unknown status") == 0);
 }
 
+/* A model that loaded (perhaps from corrupted bytes) must create, process and release without
+ * crashing; errors are fine. */
+static void exercise_loaded(rill_model* m) {
+    static float zeros[8][64], sink[8][64];
+    const float* in[8];
+    float* out[8];
+    rill_model_info info;
+    rill_stream* s = NULL;
+    rill_stream_config cfg;
+    int c;
+    rill_model_info_init(&info);
+    CHECK(rill_model_info_get(m, &info) == RILL_OK);
+    rill_stream_config_init(&cfg);
+    cfg.max_block_frames = 64;
+    if (info.input_channels <= 8 && info.output_channels <= 8 &&
+        rill_stream_create(m, &cfg, &s) == RILL_OK) {
+        for (c = 0; c < 8; ++c) {
+            in[c] = zeros[c];
+            out[c] = sink[c];
+        }
+        rill_stream_process(s, in, out, 64);
+        rill_stream_process(s, in, out, 3);
+        rill_stream_reset(s);
+        rill_stream_destroy(s);
+    }
+    rill_model_release(m);
+}
+
 static void test_load_misuse(const char* path) {
     rill_model* m = (rill_model*)1;
     rill_load_options opts;
@@ -56,6 +85,18 @@ static void test_load_misuse(const char* path) {
     CHECK(strstr(rill_last_error_detail(), "/nonexistent/dir/model.rill") != NULL);
     CHECK(m == NULL);
     CHECK(rill_model_load_memory(NULL, 10, NULL, &m) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(m == NULL);
+    CHECK(rill_model_load_memory("x", 1, NULL, NULL) == RILL_ERR_INVALID_ARGUMENT);
+    m = (rill_model*)1;
+    CHECK(rill_model_load_memory("", 0, NULL, &m) < 0);
+    CHECK(m == NULL);
+    CHECK(rill_model_load(".", NULL, &m) < 0); /* a directory */
+    CHECK(m == NULL);
+    CHECK(rill_model_load("", NULL, &m) < 0);
+    rill_load_options_init(NULL); /* ignored */
+    rill_model_info_init(NULL);
+    rill_node_info_init(NULL);
+    rill_stream_config_init(NULL);
     rill_load_options_init(&opts);
     opts.struct_size = 2;
     CHECK(rill_model_load(path, &opts, &m) == RILL_ERR_INVALID_ARGUMENT);
@@ -67,6 +108,32 @@ static void test_load_misuse(const char* path) {
     CHECK(bytes != NULL);
     if (!bytes)
         return;
+    { /* the whole file from memory loads like the path; the bytes are copied */
+        rill_model_info a, b;
+        rill_model* from_path = NULL;
+        rill_model* from_memory = NULL;
+        unsigned char* copy = (unsigned char*)malloc(size);
+        memcpy(copy, bytes, size);
+        CHECK(rill_model_load(path, NULL, &from_path) == RILL_OK);
+        CHECK(rill_model_load_memory(copy, size, NULL, &from_memory) == RILL_OK);
+        memset(copy, 0xff, size);
+        free(copy);
+        rill_model_info_init(&a);
+        rill_model_info_init(&b);
+        CHECK(rill_model_info_get(from_path, &a) == RILL_OK);
+        CHECK(rill_model_info_get(from_memory, &b) == RILL_OK);
+        CHECK(a.num_params == b.num_params && a.latency_frames == b.latency_frames &&
+              a.num_weights == b.num_weights && a.sample_rate == b.sample_rate);
+        CHECK(strcmp(a.description, b.description) == 0);
+        /* reference counting: two extra references, three releases */
+        rill_model_retain(from_memory);
+        rill_model_retain(from_memory);
+        rill_model_release(from_memory);
+        rill_model_release(from_memory);
+        CHECK(rill_model_info_get(from_memory, &b) == RILL_OK);
+        rill_model_release(from_memory);
+        rill_model_release(from_path);
+    }
     for (cut = 0; cut < size; cut += (cut < 128 ? 1 : 13)) { /* truncated at many points */
         m = (rill_model*)1;
         CHECK(rill_model_load_memory(bytes, cut, NULL, &m) < 0);
@@ -81,7 +148,7 @@ static void test_load_misuse(const char* path) {
             copy[(size_t)rand() % size] ^= (unsigned char)(1u << (rand() % 8));
         m = NULL;
         if (rill_model_load_memory(copy, size, NULL, &m) == RILL_OK)
-            rill_model_release(m);
+            exercise_loaded(m);
         free(copy);
     }
     free(bytes);
@@ -106,6 +173,7 @@ static void test_stream(const char* path) {
     const float* in[1];
     float* out[1];
     const float* null_in[1] = {NULL};
+    float* null_out[1] = {NULL};
     unsigned char* state;
     size_t state_size, i;
     uint32_t latency;
@@ -137,6 +205,32 @@ static void test_stream(const char* path) {
     rill_node_info_init(&node);
     CHECK(rill_model_node(m, 0, &node) == RILL_OK && strcmp(node.op, "conv1d") == 0);
     CHECK(rill_model_node(m, 9, &node) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_node(NULL, 0, &node) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_node(m, 0, NULL) == RILL_ERR_INVALID_ARGUMENT);
+    node.struct_size = 0;
+    CHECK(rill_model_node(m, 0, &node) == RILL_ERR_INVALID_ARGUMENT);
+    { /* an older, smaller node struct: struct_size + name only */
+        struct {
+            uint32_t struct_size;
+            const char* name;
+            uint32_t canary;
+        } small_node;
+        small_node.struct_size = (uint32_t)(offsetof(rill_node_info, name) + sizeof(const char*));
+        small_node.canary = 0xdeadbeefu;
+        CHECK(rill_model_node(m, 0, (rill_node_info*)(void*)&small_node) == RILL_OK);
+        CHECK(small_node.name != NULL && strcmp(small_node.name, "c") == 0);
+        CHECK(small_node.canary == 0xdeadbeefu);
+    }
+    CHECK(rill_model_input(NULL, 0, &port) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_input(m, 0, NULL) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_output(m, 1, &port) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_output(NULL, 0, &port) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_param(NULL, 0, &param) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_param(m, 0, NULL) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_model_find_param(m, NULL) == -1);
+    info.struct_size = 0;
+    CHECK(rill_model_info_get(m, &info) == RILL_ERR_INVALID_ARGUMENT);
+    rill_model_info_init(&info);
 
     /* Bad configs. */
     CHECK(rill_stream_create(NULL, NULL, &s) == RILL_ERR_INVALID_ARGUMENT);
@@ -186,6 +280,8 @@ static void test_stream(const char* path) {
     CHECK(rill_stream_process(s, NULL, out, 16) == RILL_ERR_INVALID_ARGUMENT);
     CHECK(rill_stream_process(s, in, NULL, 16) == RILL_ERR_INVALID_ARGUMENT);
     CHECK(rill_stream_process(s, null_in, out, 16) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_process(s, in, null_out, 16) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_process(s, null_in, out, 0xffffffffu) == RILL_ERR_INVALID_ARGUMENT);
     CHECK(rill_stream_process(s, in, out, 0) == RILL_OK);
     for (i = 0; i < 600; ++i)
         out_buf[i] = 5.0f;
@@ -199,6 +295,12 @@ static void test_stream(const char* path) {
     CHECK(rill_stream_set_param(s, 0, NAN) == RILL_ERR_INVALID_ARGUMENT);
     CHECK(rill_stream_set_param(NULL, 0, 1.0f) == RILL_ERR_INVALID_ARGUMENT);
     CHECK(rill_stream_get_param(s, 0, NULL) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_get_param(s, 1, &value) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_get_param(NULL, 0, &value) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_set_param(s, 0, INFINITY) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_set_param(s, 0, 100.0f) == RILL_OK); /* clamped to max */
+    CHECK(rill_stream_get_param(s, 0, &value) == RILL_OK && value == 2.0f);
+    CHECK(rill_stream_set_param(s, 0, 0.5f) == RILL_OK);
     CHECK(rill_stream_reset(s) == RILL_OK);
     CHECK(rill_stream_reset(NULL) == RILL_ERR_INVALID_ARGUMENT);
     in_buf[0] = 1.0f;
@@ -226,12 +328,174 @@ static void test_stream(const char* path) {
     state[0] ^= 0xff;
     CHECK(rill_stream_state_set(s, state, state_size) == RILL_OK);
     CHECK(rill_stream_state_set(NULL, state, state_size) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_state_set(s, NULL, state_size) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_state_get(s, NULL, state_size) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_state_get(NULL, state, state_size) == RILL_ERR_INVALID_ARGUMENT);
+    CHECK(rill_stream_state_set(s, state, 0) == RILL_ERR_STATE_MISMATCH);
     free(state);
 
     rill_stream_destroy(s);
     rill_stream_destroy(NULL);
     rill_model_release(NULL);
     rill_model_retain(NULL);
+}
+
+/* tiny.rill (make_models.py): conv1d 1->2 (k 3, padding [1, 1]) + relu + linear 2->1 + gain. */
+static const float TINY_CONV_W[2][3] = {{0.5f, -0.25f, 1.0f}, {-0.75f, 0.5f, 0.25f}};
+static const float TINY_CONV_B[2] = {0.1f, -0.05f};
+static const float TINY_LIN_W[2] = {1.5f, -0.5f};
+static const float TINY_LIN_B = 0.02f;
+#define TINY_LATENCY 1
+#define TINY_N 2000
+
+/* The offline model: y[t] = gain * (b + sum_o lw[o] relu(cb[o] + sum_j w[o][j] x[t + j - 1])). */
+static void tiny_offline(const float* x, float* y, int n, float gain) {
+    int t, o, j;
+    for (t = 0; t < n; ++t) {
+        double acc = TINY_LIN_B;
+        for (o = 0; o < 2; ++o) {
+            double h = TINY_CONV_B[o];
+            for (j = 0; j < 3; ++j) {
+                const int k = t + j - 1;
+                if (k >= 0 && k < n)
+                    h += TINY_CONV_W[o][j] * x[k];
+            }
+            acc += TINY_LIN_W[o] * (h > 0 ? h : 0);
+        }
+        y[t] = (float)(gain * acc);
+    }
+}
+
+/* Streams x followed by TINY_LATENCY zeros in the given block sizes (cycled), writes y aligned
+ * with x. Returns 0 on any error status. */
+static int tiny_stream(rill_stream* s, const float* x, float* y, const uint32_t* blocks,
+                       int num_blocks) {
+    static float padded[TINY_N + TINY_LATENCY], raw[TINY_N + TINY_LATENCY];
+    const int total = TINY_N + TINY_LATENCY;
+    int pos = 0, b = 0;
+    memcpy(padded, x, sizeof(float) * TINY_N);
+    memset(padded + TINY_N, 0, sizeof(float) * TINY_LATENCY);
+    while (pos < total) {
+        uint32_t n = blocks[b++ % num_blocks];
+        const float* in[1];
+        float* out[1];
+        if (n > (uint32_t)(total - pos))
+            n = (uint32_t)(total - pos);
+        in[0] = padded + pos;
+        out[0] = raw + pos;
+        if (rill_stream_process(s, in, out, n) != RILL_OK)
+            return 0;
+        pos += (int)n;
+    }
+    memcpy(y, raw + TINY_LATENCY, sizeof(float) * TINY_N);
+    return 1;
+}
+
+static float max_abs_diff(const float* a, const float* b, int n) {
+    float m = 0;
+    int i;
+    for (i = 0; i < n; ++i) {
+        const float d = fabsf(a[i] - b[i]);
+        if (!(d <= m)) /* NaN counts as infinitely different */
+            m = isnan(d) ? INFINITY : d;
+    }
+    return m;
+}
+
+static void test_tiny(const char* path) {
+    static float x[TINY_N], want[TINY_N], got[TINY_N], again[TINY_N];
+    static const uint32_t sizes[][6] = {{1}, {7}, {64}, {480}, {513}, {1024},
+                                        {1, 7, 64, 480, 513, 3}, {100, 1, 1000, 13, 512, 2}};
+    static const int counts[] = {1, 1, 1, 1, 1, 1, 6, 6};
+    const uint32_t one_block[1] = {256};
+    rill_model* m = NULL;
+    rill_stream* s = NULL;
+    rill_stream_config cfg;
+    rill_model_info info;
+    unsigned char* state;
+    size_t state_size;
+    unsigned k;
+    int i;
+
+    CHECK(rill_model_load(path, NULL, &m) == RILL_OK);
+    if (!m)
+        return;
+    rill_model_info_init(&info);
+    CHECK(rill_model_info_get(m, &info) == RILL_OK);
+    CHECK(info.latency_frames == TINY_LATENCY && info.num_params == 1 && info.sample_rate == 16000);
+    CHECK(rill_model_node_count(m) == 4);
+    CHECK(strcmp(info.source, "tests/c_api/make_models.py") == 0);
+    rill_stream_config_init(&cfg);
+    cfg.max_block_frames = 1024;
+    CHECK(rill_stream_create(m, &cfg, &s) == RILL_OK);
+    if (!s) {
+        rill_model_release(m);
+        return;
+    }
+    CHECK(rill_stream_latency_frames(s) == TINY_LATENCY);
+
+    srand(11);
+    for (i = 0; i < TINY_N; ++i)
+        x[i] = (float)rand() / (float)RAND_MAX * 2.0f - 1.0f;
+    tiny_offline(x, want, TINY_N, 1.0f);
+
+    /* Streaming equals offline shifted by the latency, for every block size and sequence. */
+    for (k = 0; k < sizeof counts / sizeof counts[0]; ++k) {
+        CHECK(rill_stream_reset(s) == RILL_OK);
+        CHECK(tiny_stream(s, x, got, sizes[k], counts[k]));
+        if (max_abs_diff(got, want, TINY_N) > 1e-5f) {
+            fprintf(stderr, "tiny: block sequence %u differs from offline by %g\n", k,
+                    (double)max_abs_diff(got, want, TINY_N));
+            ++failures;
+        }
+    }
+
+    /* Reset restores the initial behaviour (the run above left state behind). */
+    CHECK(rill_stream_reset(s) == RILL_OK);
+    CHECK(tiny_stream(s, x, again, one_block, 1));
+    CHECK(max_abs_diff(again, want, TINY_N) <= 1e-5f);
+
+    /* A parameter scales the output from the next block on; reset keeps it. */
+    CHECK(rill_stream_set_param(s, 0, 0.25f) == RILL_OK);
+    CHECK(rill_stream_reset(s) == RILL_OK);
+    CHECK(tiny_stream(s, x, got, one_block, 1));
+    tiny_offline(x, want, TINY_N, 0.25f);
+    CHECK(max_abs_diff(got, want, TINY_N) <= 1e-5f);
+    CHECK(rill_stream_set_param(s, 0, 1.0f) == RILL_OK);
+
+    /* State round trip: snapshot mid-signal, go on, restore, go on again: same output. */
+    state_size = rill_stream_state_size(s);
+    state = (unsigned char*)malloc(state_size ? state_size : 1);
+    {
+        static float a[512], b[512];
+        const float* in[1];
+        float* out[1];
+        CHECK(rill_stream_reset(s) == RILL_OK);
+        in[0] = x;
+        out[0] = a;
+        CHECK(rill_stream_process(s, in, out, 300) == RILL_OK);
+        CHECK(rill_stream_state_get(s, state, state_size) == RILL_OK);
+        in[0] = x + 300;
+        CHECK(rill_stream_process(s, in, out, 512) == RILL_OK);
+        CHECK(rill_stream_reset(s) == RILL_OK); /* forget everything, then restore */
+        CHECK(rill_stream_state_set(s, state, state_size) == RILL_OK);
+        out[0] = b;
+        CHECK(rill_stream_process(s, in, out, 512) == RILL_OK);
+        CHECK(memcmp(a, b, sizeof a) == 0);
+    }
+    free(state);
+
+    /* A second stream of the same model is independent of the first. */
+    {
+        rill_stream* s2 = NULL;
+        CHECK(rill_stream_create(m, &cfg, &s2) == RILL_OK);
+        tiny_offline(x, want, TINY_N, 1.0f);
+        CHECK(tiny_stream(s2, x, again, one_block, 1)); /* s still holds mid-signal state */
+        CHECK(max_abs_diff(again, want, TINY_N) <= 1e-5f);
+        rill_stream_destroy(s2);
+    }
+    rill_stream_destroy(s);
+    rill_model_release(m);
 }
 
 static void test_stereo(const char* path) {
@@ -261,14 +525,16 @@ static void test_stereo(const char* path) {
 }
 
 int main(int argc, char** argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: test_c_api GAIN_MODEL STEREO_MODEL\n");
+    if (argc < 4) {
+        fprintf(stderr, "usage: test_c_api GAIN_MODEL TINY_MODEL STEREO_MODEL\n");
         return 2;
     }
     test_version_and_status();
     test_load_misuse(argv[1]);
+    test_load_misuse(argv[2]);
     test_stream(argv[1]);
-    test_stereo(argv[2]);
+    test_tiny(argv[2]);
+    test_stereo(argv[3]);
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
     else

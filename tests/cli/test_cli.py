@@ -111,13 +111,7 @@ class Cli(unittest.TestCase):
         self.assertIn("sample_rate", info["inputs"][0])
         self.assertIn("channels", info["inputs"][0])
         self.assertIn("drive", [p["name"] for p in info["params"]])
-        outs = {}
-        for block in (1, 64, 513):
-            out = self.dir / f"b{block}.wav"
-            rill("run", BUNDLED, CLIP, out, "--block", block, "--param", "drive=0.8")
-            outs[block], _ = read_wav(out)
-        # The clip is 16-bit: compare the float output written by run in the input's subtype
-        # within one LSB, and require the three runs to agree within 1e-5 in float runs below.
+        # rill run --block 1, 64 and 513 give the same output within 1e-5 (float WAV in and out).
         raw = {}
         clip_f32 = self.dir / "clip_f32.wav"
         x, sr = read_wav(CLIP)

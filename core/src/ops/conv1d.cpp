@@ -27,7 +27,8 @@ public:
             ctx.fail("padding must be [left, right] with non-negative values");
         left_ = pad[0];
         if (left_ > (a_.kernel - 1) * a_.dilation)
-            ctx.fail("left padding " + std::to_string(left_) + " exceeds the receptive field (k-1)*d = " +
+            ctx.fail("left padding " + std::to_string(left_) +
+                     " exceeds the receptive field (k-1)*d = " +
                      std::to_string((a_.kernel - 1) * a_.dilation));
         where_ = ctx.where();
     }
@@ -41,8 +42,8 @@ public:
         input_latency_ = in[0].latency;
         const int64_t d = (a_.kernel - 1) * a_.dilation - left_ + input_latency_;
         phase_ = d % a_.stride;
-        return {PortInfo{static_cast<uint32_t>(a_.out_channels(false)), in[0].rate.divided_by(a_.stride),
-                         d / a_.stride}};
+        return {PortInfo{static_cast<uint32_t>(a_.out_channels(false)),
+                         in[0].rate.divided_by(a_.stride), d / a_.stride}};
     }
 
     void prepare(Arena& arena, const PrepareInfo& info) override {

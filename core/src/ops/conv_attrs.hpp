@@ -28,8 +28,9 @@ struct ConvAttrs {
             ctx.fail("groups must be >= 1, got " + std::to_string(a.groups));
         a.weight = ctx.weight("weight");
         if (a.weight.shape.size() != 3 || a.weight.numel() == 0)
-            ctx.fail("weight must be 3-D [" + std::string(transposed ? "Cin, Cout/groups" : "Cout, Cin/groups") +
-                     ", kernel], got " + a.weight.shape_string());
+            ctx.fail(std::string("weight must be 3-D [") +
+                     (transposed ? "Cin, Cout/groups" : "Cout, Cin/groups") + ", kernel], got " +
+                     a.weight.shape_string());
         a.kernel = a.weight.shape[2];
         // Axis 0 is Cout (conv) or Cin (transposed conv): both are split into the groups.
         if (a.weight.shape[0] % a.groups != 0)

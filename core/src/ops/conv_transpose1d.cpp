@@ -5,6 +5,8 @@
 // Stream: each input frame adds its k taps at t*s + j*d; after a block of n input frames the
 // first n*s output frames are final, the last (k-1)d + 1 - s carry over. Stream output u equals
 // yf[u - cd*s], so the latency is p + cd*s output frames. Pre-roll input frames add nothing.
+#include <algorithm>
+
 #include "rill/core/error.hpp"
 #include "rill/core/op.hpp"
 #include "rill/core/preroll.hpp"
@@ -22,6 +24,9 @@ public:
         const int64_t output_padding = ctx.attr_int("output_padding", 0);
         if (padding_ < 0 || output_padding < 0)
             ctx.fail("padding and output_padding must be >= 0");
+        if (output_padding >= std::max(a_.stride, a_.dilation))
+            ctx.fail("output_padding (" + std::to_string(output_padding) +
+                     ") must be smaller than stride or dilation, as in PyTorch");
         where_ = ctx.where();
     }
 
@@ -39,7 +44,8 @@ public:
     void prepare(Arena& arena, const PrepareInfo& info) override {
         const int64_t span = (a_.kernel - 1) * a_.dilation + 1;
         tail_ = static_cast<size_t>(std::max<int64_t>(0, span - a_.stride));
-        ola_.take(arena, static_cast<uint32_t>(a_.out_channels(true)), tail_, info.max_output_frames);
+        ola_.take(arena, static_cast<uint32_t>(a_.out_channels(true)), tail_,
+                  info.max_output_frames);
         preroll_.latency = input_latency_;
         preroll_.seen = arena.state<int64_t>(1);
     }

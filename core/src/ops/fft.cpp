@@ -33,7 +33,8 @@ void RealFft::plan(size_t n, float* time, float* freq) {
     inverse_plan_ =
         fftwf_plan_dft_c2r_1d(static_cast<int>(n), spec, time, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
     if (!forward_plan_ || !inverse_plan_)
-        throw Error(ErrorKind::Internal, "FFTW could not plan a real FFT of size " + std::to_string(n));
+        throw Error(ErrorKind::Internal,
+                    "FFTW could not plan a real FFT of size " + std::to_string(n));
 }
 
 void RealFft::forward() noexcept { fftwf_execute(static_cast<fftwf_plan>(forward_plan_)); }

@@ -15,43 +15,57 @@ namespace rill {
 
 class SlidingInput {
 public:
+    // The per-channel buffer (state) holds [history | new frames | room]; frames are appended at
+    // `pos` and the last `history` frames are moved back to the front only when a block no longer
+    // fits. With room for `history` extra frames, that move happens at most once per `history`
+    // frames, so the cost of a call stays proportional to its frames (amortised), even for
+    // blocks of one frame and long dilated kernels.
     void take(Arena& arena, uint32_t channels, size_t history, size_t max_frames,
               int64_t preroll_frames) {
         channels_ = channels;
         history_ = history;
-        stride_ = history + max_frames;
-        hist_ = arena.state<float>(channels * std::max<size_t>(history, 1));
+        stride_ = 2 * history + max_frames;
+        buffer_ = arena.state<float>(channels * std::max<size_t>(stride_, 1));
+        pos_ = arena.state<int64_t>(1);
         preroll_.latency = preroll_frames;
         preroll_.seen = arena.state<int64_t>(1);
-        work_ = arena.scratch<float>(channels * stride_);
     }
 
-    // work = [history | in], with the pre-roll part of `in` zeroed.
+    // Appends `in` (its pre-roll part as zeros) after the history.
     void load(const ConstView& in, size_t n) noexcept {
+        size_t pos = static_cast<size_t>(*pos_);
+        if (pos < history_)
+            pos = history_; // fresh state: the zeroed front is the (silent) history
+        if (pos + n > stride_) {
+            for (uint32_t c = 0; c < channels_; ++c) {
+                float* b = buffer_ + c * stride_;
+                std::memmove(b, b + pos - history_, history_ * sizeof(float));
+            }
+            pos = history_;
+        }
         const size_t skip = preroll_.consume(n);
         for (uint32_t c = 0; c < channels_; ++c) {
-            float* w = work_ + c * stride_;
-            std::copy_n(hist_ + c * history_, history_, w);
-            std::fill_n(w + history_, skip, 0.0f);
-            std::copy_n(in.channel(c) + skip, n - skip, w + history_ + skip);
+            float* b = buffer_ + c * stride_ + pos;
+            std::fill_n(b, skip, 0.0f);
+            std::copy_n(in.channel(c) + skip, n - skip, b + skip);
         }
+        *pos_ = static_cast<int64_t>(pos);
         loaded_ = n;
     }
 
     // Frame i of channel c, i in [0, history + n): the window positions of the valid convolution.
-    const float* channel(uint32_t c) const noexcept { return work_ + c * stride_; }
-
-    // Keeps the last `history` frames for the next block.
-    void commit() noexcept {
-        for (uint32_t c = 0; c < channels_; ++c)
-            std::copy_n(work_ + c * stride_ + loaded_, history_, hist_ + c * history_);
+    const float* channel(uint32_t c) const noexcept {
+        return buffer_ + c * stride_ + static_cast<size_t>(*pos_) - history_;
     }
+
+    // The block becomes history for the next one.
+    void commit() noexcept { *pos_ += static_cast<int64_t>(loaded_); }
 
 private:
     uint32_t channels_ = 0;
     size_t history_ = 0, stride_ = 0, loaded_ = 0;
-    float* hist_ = nullptr;
-    float* work_ = nullptr;
+    float* buffer_ = nullptr;
+    int64_t* pos_ = nullptr;
     PreRoll preroll_;
 };
 

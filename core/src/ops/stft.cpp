@@ -48,7 +48,8 @@ struct StftAttrs {
         const std::string kind = ctx.attr_string("window", "hann");
         a.window.resize(static_cast<size_t>(a.n_fft));
         for (int64_t j = 0; j < a.n_fft; ++j) {
-            const double c = std::cos(2 * kPi * static_cast<double>(j) / static_cast<double>(a.n_fft));
+            const double c =
+                std::cos(2 * kPi * static_cast<double>(j) / static_cast<double>(a.n_fft));
             double v;
             if (kind == "hann")
                 v = 0.5 - 0.5 * c;
@@ -70,7 +71,10 @@ struct StftAttrs {
 class Stft final : public Op {
 public:
     explicit Stft(const OpBuildContext& ctx) : a_(StftAttrs::read(ctx)) {}
-    Stft(const Stft& o) : Op(), a_(o.a_), channels_(o.channels_), input_latency_(o.input_latency_), phase_(o.phase_) {}
+    // The FFT plans are per stream: a clone plans its own in prepare().
+    Stft(const Stft& o)
+        : Op(), a_(o.a_), channels_(o.channels_), input_latency_(o.input_latency_),
+          phase_(o.phase_) {}
 
     std::unique_ptr<Op> clone() const override { return std::make_unique<Stft>(*this); }
 
@@ -80,8 +84,8 @@ public:
         const int64_t left = a_.center ? a_.n_fft / 2 : 0;
         const int64_t d = a_.n_fft - 1 - left + input_latency_;
         phase_ = d % a_.hop;
-        return {PortInfo{static_cast<uint32_t>(channels_ * 2 * a_.bins()), in[0].rate.divided_by(a_.hop),
-                         d / a_.hop}};
+        return {PortInfo{static_cast<uint32_t>(channels_ * 2 * a_.bins()),
+                         in[0].rate.divided_by(a_.hop), d / a_.hop}};
     }
 
     void prepare(Arena& arena, const PrepareInfo& info) override {
@@ -104,9 +108,10 @@ public:
                 for (size_t j = 0; j < nfft; ++j)
                     time_[j] = frame[j] * a_.window[j];
                 fft_.forward();
+                const size_t re = c * 2 * bins, im = re + bins; // first output channels
                 for (size_t f = 0; f < bins; ++f) {
-                    out[0].channel(static_cast<uint32_t>(c * 2 * bins + f))[m] = freq_[2 * f];
-                    out[0].channel(static_cast<uint32_t>(c * 2 * bins + bins + f))[m] = freq_[2 * f + 1];
+                    out[0].channel(static_cast<uint32_t>(re + f))[m] = freq_[2 * f];
+                    out[0].channel(static_cast<uint32_t>(im + f))[m] = freq_[2 * f + 1];
                 }
             }
         }
@@ -127,7 +132,8 @@ class Istft final : public Op {
 public:
     explicit Istft(const OpBuildContext& ctx) : a_(StftAttrs::read(ctx)), where_(ctx.where()) {}
     Istft(const Istft& o)
-        : Op(), a_(o.a_), where_(o.where_), channels_(o.channels_), input_latency_(o.input_latency_) {}
+        : Op(), a_(o.a_), where_(o.where_), channels_(o.channels_),
+          input_latency_(o.input_latency_) {}
 
     std::unique_ptr<Op> clone() const override { return std::make_unique<Istft>(*this); }
 
@@ -169,9 +175,10 @@ public:
         for (uint32_t c = 0; c < channels_; ++c) {
             float* acc = signal_.channel(c);
             for (size_t t = skip; t < n; ++t) {
+                const size_t re = c * 2 * bins, im = re + bins; // first input channels
                 for (size_t f = 0; f < bins; ++f) {
-                    freq_[2 * f] = in[0].channel(static_cast<uint32_t>(c * 2 * bins + f))[t];
-                    freq_[2 * f + 1] = in[0].channel(static_cast<uint32_t>(c * 2 * bins + bins + f))[t];
+                    freq_[2 * f] = in[0].channel(static_cast<uint32_t>(re + f))[t];
+                    freq_[2 * f + 1] = in[0].channel(static_cast<uint32_t>(im + f))[t];
                 }
                 freq_[1] = 0.0f; // the imaginary parts of DC and Nyquist do not exist (irfft)
                 freq_[2 * bins - 1] = 0.0f;
