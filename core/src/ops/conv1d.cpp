@@ -36,9 +36,7 @@ public:
     std::unique_ptr<Op> clone() const override { return std::make_unique<Conv1d>(*this); }
 
     std::vector<PortInfo> plan(const std::vector<PortInfo>& in) override {
-        if (in[0].channels != a_.in_channels(false))
-            fail_format(where_ + ": input has " + std::to_string(in[0].channels) +
-                        " channels, the weight expects " + std::to_string(a_.in_channels(false)));
+        a_.check_input(in[0], false, where_);
         input_latency_ = in[0].latency;
         const int64_t d = (a_.kernel - 1) * a_.dilation - left_ + input_latency_;
         phase_ = d % a_.stride;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "rill/core/error.hpp"
 #include "rill/core/op.hpp"
 
 namespace rill {
@@ -47,6 +48,14 @@ struct ConvAttrs {
     int64_t out_channels(bool transposed) const {
         return transposed ? weight.shape[1] * groups : weight.shape[0];
     }
+    // Plan-time check of the input port against the weight.
+    void check_input(const PortInfo& in, bool transposed, const std::string& where) const {
+        if (in.channels != in_channels(transposed))
+            throw Error(ErrorKind::Format, where + ": input has " + std::to_string(in.channels) +
+                                               " channels, the weight expects " +
+                                               std::to_string(in_channels(transposed)));
+    }
+
     const float* bias_data() const { return bias.data; }
 };
 

@@ -33,9 +33,7 @@ public:
     std::unique_ptr<Op> clone() const override { return std::make_unique<ConvTranspose1d>(*this); }
 
     std::vector<PortInfo> plan(const std::vector<PortInfo>& in) override {
-        if (in[0].channels != a_.in_channels(true))
-            fail_format(where_ + ": input has " + std::to_string(in[0].channels) +
-                        " channels, the weight expects " + std::to_string(a_.in_channels(true)));
+        a_.check_input(in[0], true, where_);
         input_latency_ = in[0].latency;
         return {PortInfo{static_cast<uint32_t>(a_.out_channels(true)), in[0].rate.times(a_.stride),
                          padding_ + input_latency_ * a_.stride}};

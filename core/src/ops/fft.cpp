@@ -25,6 +25,13 @@ void RealFft::destroy() {
     forward_plan_ = inverse_plan_ = nullptr;
 }
 
+void RealFft::take(Arena& arena, size_t n) {
+    time_ = arena.scratch<float>(n);
+    freq_ = arena.scratch<float>(2 * (n / 2 + 1));
+    if (!arena.sizing())
+        plan(n, time_, freq_);
+}
+
 void RealFft::plan(size_t n, float* time, float* freq) {
     destroy();
     std::lock_guard<std::mutex> lock(planner_mutex());

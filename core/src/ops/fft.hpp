@@ -4,6 +4,8 @@
 
 #include <cstddef>
 
+#include "rill/core/arena.hpp"
+
 namespace rill {
 
 class RealFft {
@@ -13,16 +15,21 @@ public:
     RealFft& operator=(const RealFft&) = delete;
     ~RealFft();
 
-    // time: n floats, freq: 2*(n/2+1) floats (interleaved re, im); both 64-byte aligned arena
-    // memory that stays valid while this object lives.
-    void plan(size_t n, float* time, float* freq);
+    // Takes the time (n floats) and spectrum (2*(n/2+1) floats, interleaved re, im) buffers from
+    // the arena's scratch and, on the real pass, makes the plans over them.
+    void take(Arena& arena, size_t n);
+    float* time() const noexcept { return time_; }
+    float* freq() const noexcept { return freq_; }
     // time -> freq (unnormalised).
     void forward() noexcept;
     // freq -> time (unnormalised: a round trip scales by n). Overwrites freq.
     void inverse() noexcept;
 
 private:
+    void plan(size_t n, float* time, float* freq);
     void destroy();
+    float* time_ = nullptr;
+    float* freq_ = nullptr;
     void* forward_plan_ = nullptr;
     void* inverse_plan_ = nullptr;
 };

@@ -91,10 +91,7 @@ public:
     void prepare(Arena& arena, const PrepareInfo& info) override {
         input_.take(arena, channels_, static_cast<size_t>(a_.n_fft - 1), info.max_input_frames,
                     input_latency_);
-        time_ = arena.scratch<float>(static_cast<size_t>(a_.n_fft));
-        freq_ = arena.scratch<float>(static_cast<size_t>(2 * a_.bins()));
-        if (!arena.sizing())
-            fft_.plan(static_cast<size_t>(a_.n_fft), time_, freq_);
+        fft_.take(arena, static_cast<size_t>(a_.n_fft));
     }
 
     void process(const ConstView* in, const View* out, size_t n, size_t n_out,
@@ -106,12 +103,12 @@ public:
             for (size_t m = 0; m < n_out; ++m) {
                 const float* frame = x + m * static_cast<size_t>(a_.hop);
                 for (size_t j = 0; j < nfft; ++j)
-                    time_[j] = frame[j] * a_.window[j];
+                    fft_.time()[j] = frame[j] * a_.window[j];
                 fft_.forward();
                 const size_t re = c * 2 * bins, im = re + bins; // first output channels
                 for (size_t f = 0; f < bins; ++f) {
-                    out[0].channel(static_cast<uint32_t>(re + f))[m] = freq_[2 * f];
-                    out[0].channel(static_cast<uint32_t>(im + f))[m] = freq_[2 * f + 1];
+                    out[0].channel(static_cast<uint32_t>(re + f))[m] = fft_.freq()[2 * f];
+                    out[0].channel(static_cast<uint32_t>(im + f))[m] = fft_.freq()[2 * f + 1];
                 }
             }
         }
@@ -123,8 +120,6 @@ private:
     uint32_t channels_ = 0;
     int64_t input_latency_ = 0, phase_ = 0;
     SlidingInput input_;
-    float* time_ = nullptr;
-    float* freq_ = nullptr;
     RealFft fft_;
 };
 
@@ -154,10 +149,7 @@ public:
         envelope_.take(arena, 1, tail, info.max_output_frames);
         preroll_.latency = input_latency_;
         preroll_.seen = arena.state<int64_t>(1);
-        time_ = arena.scratch<float>(static_cast<size_t>(a_.n_fft));
-        freq_ = arena.scratch<float>(static_cast<size_t>(2 * a_.bins()));
-        if (!arena.sizing())
-            fft_.plan(static_cast<size_t>(a_.n_fft), time_, freq_);
+        fft_.take(arena, static_cast<size_t>(a_.n_fft));
     }
 
     void process(const ConstView* in, const View* out, size_t n, size_t n_out,
@@ -177,14 +169,14 @@ public:
             for (size_t t = skip; t < n; ++t) {
                 const size_t re = c * 2 * bins, im = re + bins; // first input channels
                 for (size_t f = 0; f < bins; ++f) {
-                    freq_[2 * f] = in[0].channel(static_cast<uint32_t>(re + f))[t];
-                    freq_[2 * f + 1] = in[0].channel(static_cast<uint32_t>(im + f))[t];
+                    fft_.freq()[2 * f] = in[0].channel(static_cast<uint32_t>(re + f))[t];
+                    fft_.freq()[2 * f + 1] = in[0].channel(static_cast<uint32_t>(im + f))[t];
                 }
-                freq_[1] = 0.0f; // the imaginary parts of DC and Nyquist do not exist (irfft)
-                freq_[2 * bins - 1] = 0.0f;
+                fft_.freq()[1] = 0.0f; // the imaginary parts of DC and Nyquist do not exist (irfft)
+                fft_.freq()[2 * bins - 1] = 0.0f;
                 fft_.inverse();
                 for (size_t j = 0; j < nfft; ++j)
-                    acc[t * hop + j] += time_[j] * scale * a_.window[j];
+                    acc[t * hop + j] += fft_.time()[j] * scale * a_.window[j];
             }
             float* y = out[0].channel(c);
             for (size_t u = 0; u < n_out; ++u)
@@ -201,8 +193,6 @@ private:
     int64_t input_latency_ = 0;
     OverlapAdd signal_, envelope_;
     PreRoll preroll_;
-    float* time_ = nullptr;
-    float* freq_ = nullptr;
     RealFft fft_;
 };
 
