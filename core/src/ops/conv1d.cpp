@@ -11,6 +11,7 @@
 #include "rill/core/error.hpp"
 #include "rill/core/op.hpp"
 
+#include "../kernels/mac.hpp"
 #include "conv_attrs.hpp"
 #include "sliding_input.hpp"
 
@@ -48,6 +49,7 @@ public:
         input_.take(arena, static_cast<uint32_t>(a_.in_channels(false)),
                     static_cast<size_t>((a_.kernel - 1) * a_.dilation), info.max_input_frames,
                     input_latency_);
+        mac_ = &mac_kernels();
     }
 
     void process(const ConstView* in, const View* out, size_t n, size_t n_out,
@@ -61,20 +63,9 @@ public:
             const float b = a_.bias_data() ? a_.bias_data()[o] : 0.0f;
             std::fill_n(y, n_out, b);
             const int64_t g = o / cout_g;
-            for (int64_t ci = 0; ci < cin_g; ++ci) {
-                const float* x = input_.channel(static_cast<uint32_t>(g * cin_g + ci)) + phase_;
-                const float* w = a_.weight.data + (o * cin_g + ci) * k;
-                for (int64_t j = 0; j < k; ++j) {
-                    const float wj = w[j];
-                    const float* xj = x + j * d;
-                    if (s == 1)
-                        for (size_t m = 0; m < n_out; ++m)
-                            y[m] += wj * xj[m];
-                    else
-                        for (size_t m = 0; m < n_out; ++m)
-                            y[m] += wj * xj[m * s];
-                }
-            }
+            mac_->taps(y, input_.channel(static_cast<uint32_t>(g * cin_g)) + phase_,
+                       input_.channel_stride(), a_.weight.data + o * cin_g * k,
+                       static_cast<size_t>(cin_g), static_cast<size_t>(k), d, s, n_out);
         }
         input_.commit();
     }
@@ -86,6 +77,7 @@ private:
     int64_t phase_ = 0;
     std::string where_;
     SlidingInput input_;
+    const MacKernels* mac_ = nullptr;
 };
 
 } // namespace

@@ -11,6 +11,7 @@
 #include "rill/core/op.hpp"
 #include "rill/core/preroll.hpp"
 
+#include "../kernels/mac.hpp"
 #include "conv_attrs.hpp"
 #include "overlap_add.hpp"
 
@@ -46,6 +47,7 @@ public:
                   info.max_output_frames);
         preroll_.latency = input_latency_;
         preroll_.seen = arena.state<int64_t>(1);
+        mac_ = &mac_kernels();
     }
 
     void process(const ConstView* in, const View* out, size_t n, size_t n_out,
@@ -61,12 +63,8 @@ public:
             for (int64_t oi = 0; oi < cout_g; ++oi) {
                 float* acc = ola_.channel(static_cast<uint32_t>(g * cout_g + oi));
                 const float* w = a_.weight.data + (c * cout_g + oi) * k;
-                for (int64_t j = 0; j < k; ++j) {
-                    const float wj = w[j];
-                    float* aj = acc + j * d;
-                    for (size_t t = skip; t < n; ++t)
-                        aj[t * s] += wj * x[t];
-                }
+                for (int64_t j = 0; j < k; ++j)
+                    mac_->axpy(acc + j * d + skip * s, s, x + skip, w[j], n - skip);
             }
         }
         const int64_t cout = a_.out_channels(true);
@@ -88,6 +86,7 @@ private:
     std::string where_;
     OverlapAdd ola_;
     PreRoll preroll_;
+    const MacKernels* mac_ = nullptr;
 };
 
 } // namespace

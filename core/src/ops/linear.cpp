@@ -3,6 +3,7 @@
 #include "rill/core/error.hpp"
 #include "rill/core/op.hpp"
 
+#include "../kernels/mac.hpp"
 #include "families.hpp"
 
 namespace rill {
@@ -29,7 +30,7 @@ public:
         return {PortInfo{static_cast<uint32_t>(weight_.shape[0]), in[0].rate, in[0].latency}};
     }
 
-    void prepare(Arena&, const PrepareInfo&) override {}
+    void prepare(Arena&, const PrepareInfo&) override { mac_ = &mac_kernels(); }
 
     void process(const ConstView* in, const View* out, size_t n, size_t,
                  const ProcessContext&) noexcept override {
@@ -38,17 +39,13 @@ public:
             float* y = out[0].channel(static_cast<uint32_t>(o));
             std::fill_n(y, n, bias_.data ? bias_.data[o] : 0.0f);
             const float* w = weight_.data + o * cin;
-            for (int64_t c = 0; c < cin; ++c) {
-                const float wc = w[c];
-                const float* x = in[0].channel(static_cast<uint32_t>(c));
-                for (size_t t = 0; t < n; ++t)
-                    y[t] += wc * x[t];
-            }
+            mac_->taps(y, in[0].data, in[0].stride, w, static_cast<size_t>(cin), 1, 1, 1, n);
         }
     }
 
 private:
     Tensor weight_, bias_;
+    const MacKernels* mac_ = nullptr;
     std::string where_;
 };
 

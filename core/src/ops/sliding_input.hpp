@@ -58,6 +58,9 @@ public:
         return buffer_ + c * stride_ + static_cast<size_t>(*pos_) - history_;
     }
 
+    // Distance between the starts of two channels.
+    size_t channel_stride() const noexcept { return stride_; }
+
     // The block becomes history for the next one.
     void commit() noexcept { *pos_ += static_cast<int64_t>(loaded_); }
 

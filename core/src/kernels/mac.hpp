@@ -1,0 +1,31 @@
+// Multiply-accumulate kernels behind the convolution and linear ops, with one implementation
+// compiled for two instruction sets: the baseline (scalar reference, x86-64 SSE2 at most) and
+// AVX2. The set is chosen once, at stream creation: AVX2 when the CPU has it, unless the
+// environment variable RILL_FORCE_ISA=scalar forces the reference (tests run both).
+// Floating-point contraction is off (-std=c++17), so both sets give the same results.
+#pragma once
+
+#include <cstddef>
+
+namespace rill {
+
+enum class Isa { Scalar, Avx2 };
+
+struct MacKernels {
+    Isa isa;
+    // y[m] += sum_{c < cin} sum_{j < k} w[c*k + j] * x_c[m*s + j*d], m < n, with channel c of x
+    // at x + c*x_stride: one output channel of a valid dilated, strided correlation (k = d = s =
+    // 1: one row of a matrix product).
+    void (*taps)(float* y, const float* x, size_t x_stride, const float* w, size_t cin, size_t k,
+                 size_t d, size_t s, size_t n);
+    // y[t * ys] += a * x[t], t < n                (ys = 1: axpy; ys > 1: strided scatter)
+    void (*axpy)(float* y, size_t ys, const float* x, float a, size_t n);
+};
+
+// The kernels for this machine and environment (read once; not for the real-time thread's first
+// call: ops fetch them in prepare()).
+const MacKernels& mac_kernels();
+// A given set (Avx2 falls back to Scalar on CPUs without it).
+const MacKernels& mac_kernels(Isa isa);
+
+} // namespace rill
