@@ -40,7 +40,7 @@ def torch_model_from_rill(path):
 def torch_streaming(m, x, block, drive):
     """Per block: the network on [receptive-field context | block | look-ahead already there]."""
     rf, la = m.receptive_field, m.latency
-    d = torch.tensor([drive])
+    d = torch.tensor([[drive]])  # the model parameters, [B, P]
     history = torch.zeros(1, 1, rf + la)
     times, outs = [], []
     with torch.no_grad():
@@ -76,7 +76,7 @@ def main():
                      np.percentile(t, 99) * 1e6, r["allocations_during_process"]))
     with torch.no_grad():
         t0 = time.perf_counter()
-        m(x, torch.tensor([0.5]))
+        m(x, torch.tensor([[0.5]]))
         offline_rtf = (time.perf_counter() - t0) / args.seconds
     print(f"model {args.model}: latency {m.latency} frames, {sr} Hz, "
           f"{sum(p.numel() for p in m.parameters())} weights; torch {torch.__version__}, 1 thread")

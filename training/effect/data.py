@@ -2,7 +2,8 @@
 speech from espeak-ng (many voices, variants, speeds and pitches, sentences from word lists) and
 instrument-like audio from sox's synth (plucked strings, square/saw/sine notes, chords, tremolo,
 noise bursts). All mono at 44.1 kHz, normalised to a random level, cached under training/runs/.
-Train and held-out material differ in voices and random seeds."""
+Train and held-out material differ in voices and random seeds. sox runs with -R (repeatable: its
+noise generators are seeded), so a rerun makes the same audio."""
 
 import pathlib
 import random
@@ -31,8 +32,8 @@ def _read_raw(path):
 
 
 def _sox_to_raw(src_args, out, extra=()):
-    _run(["sox", *src_args, "-r", str(SAMPLE_RATE), "-c", "1", "-e", "floating-point", "-b", "32",
-          "-t", "raw", str(out), *extra])
+    _run(["sox", "-R", *src_args, "-r", str(SAMPLE_RATE), "-c", "1", "-e", "floating-point",
+          "-b", "32", "-t", "raw", str(out), *extra])
 
 
 def speech(rng, voice, tmp):
@@ -60,11 +61,12 @@ def instrument(rng, tmp):
         extra = ["fade", "0.005", f"{dur:.3f}", f"{dur * 0.6:.3f}"]
         if rng.random() < 0.3:
             extra += ["tremolo", f"{rng.uniform(3, 8):.1f}", "40"]
-        _run(["sox", *args, "remix", "-", *extra])
+        _run(["sox", "-R", *args, "remix", "-", *extra])
         notes.append(_read_raw(raw))
     if rng.random() < 0.2:
-        _run(["sox", "-n", "-r", str(SAMPLE_RATE), "-c", "1", "-t", "raw", "-e", "floating-point",
-              "-b", "32", str(raw), "synth", "0.3", "pinknoise", "fade", "0.01", "0.3", "0.2"])
+        _run(["sox", "-R", "-n", "-r", str(SAMPLE_RATE), "-c", "1", "-t", "raw", "-e",
+              "floating-point", "-b", "32", str(raw), "synth", "0.3", "pinknoise",
+              "fade", "0.01", "0.3", "0.2"])
         notes.append(_read_raw(raw))
     return np.concatenate(notes)
 
@@ -80,7 +82,10 @@ def make_corpus(split, seconds, cache_dir):
     with tempfile.TemporaryDirectory() as t:
         tmp = pathlib.Path(t)
         while total < seconds * SAMPLE_RATE:
-            x = speech(rng, rng.choice(voices), tmp) if rng.random() < 0.55 else instrument(rng, tmp)
+            if rng.random() < 0.55:
+                x = speech(rng, rng.choice(voices), tmp)
+            else:
+                x = instrument(rng, tmp)
             x = x - float(np.mean(x))
             peak = float(np.max(np.abs(x))) or 1.0
             x = x / peak * rng.uniform(0.1, 0.9)  # random level: the effect is level dependent
