@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the build into a temporary prefix, then builds and runs consumers against it: a CMake
 # project using find_package(rill) (a C99 program and a C++17 one over rill.hpp), and a C99
-# program built with pkg-config. Also runs the installed `rill` command, which must find the
-# installed library through its RPATH. Usage: check_install.sh BUILD_DIR SRC_DIR MODEL WORK_DIR
+# program built with pkg-config that streams the bundled model. Also runs the installed `rill`
+# command, which must find the installed library through its RPATH.
+# Usage: check_install.sh BUILD_DIR SRC_DIR MODEL BUNDLED_MODEL WORK_DIR
 set -euo pipefail
-build=$1 src=$2 model=$3 work=$4
+build=$1 src=$2 model=$3 bundled=$4 work=$5
 rm -rf "$work" && mkdir -p "$work"
 prefix="$work/prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
@@ -33,7 +34,7 @@ cmake --build "$work/cmake" >/dev/null
 echo "== pkg-config rill"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 pkg-config --exists --print-errors rill
-cc -std=c99 -pedantic -Wall -Wextra -Werror "$src/consumer/consumer.c" $(pkg-config --cflags --libs rill) \
-  -o "$work/pc_consumer"
-LD_LIBRARY_PATH="$libdir" "$work/pc_consumer" "$model"
+cc -std=c99 -pedantic -Wall -Wextra -Werror "$src/consumer/consumer_bundled.c" \
+  $(pkg-config --cflags --libs rill) -lm -o "$work/pc_consumer"
+LD_LIBRARY_PATH="$libdir" "$work/pc_consumer" "$bundled"
 echo "install: find_package(rill) and pkg-config rill consumers work"
