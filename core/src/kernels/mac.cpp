@@ -34,6 +34,20 @@ __attribute__((always_inline)) inline void axpy_body(float* __restrict y, size_t
             y[t * ys] += a * x[t];
 }
 
+__attribute__((always_inline)) inline float dot_body(const float* __restrict a,
+                                                    const float* __restrict b, size_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (size_t j = 0; j < 8; ++j)
+            acc[j] += a[i + j] * b[i + j];
+    for (size_t j = 0; i < n; ++i, ++j)
+        acc[j] += a[i] * b[i];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+float dot_scalar(const float* a, const float* b, size_t n) { return dot_body(a, b, n); }
+
 void taps_scalar(float* y, const float* x, size_t xs, const float* w, size_t cin, size_t k,
                  size_t d, size_t s, size_t n) {
     taps_body(y, x, xs, w, cin, k, d, s, n);
@@ -53,14 +67,34 @@ __attribute__((target("avx2"))) void axpy_avx2(float* y, size_t ys, const float*
                                                size_t n) {
     axpy_body(y, ys, x, a, n);
 }
+__attribute__((target("avx2"))) float dot_avx2(const float* a, const float* b, size_t n) {
+    return dot_body(a, b, n);
+}
 #endif
 
-const MacKernels kScalar{Isa::Scalar, taps_scalar, axpy_scalar};
+const MacKernels kScalar{Isa::Scalar, taps_scalar, axpy_scalar, dot_scalar};
 #ifdef RILL_HAVE_AVX2_KERNELS
-const MacKernels kAvx2{Isa::Avx2, taps_avx2, axpy_avx2};
+const MacKernels kAvx2{Isa::Avx2, taps_avx2, axpy_avx2, dot_avx2};
 #endif
 
 } // namespace
+
+void correlate_by_frame(const MacKernels& mac, float* y, size_t y_stride, const float* x,
+                        size_t x_stride, const float* w, const float* bias, size_t cout,
+                        size_t cin, size_t groups, size_t k, size_t d, size_t s, size_t n,
+                        float* col) {
+    const size_t cout_g = cout / groups, span = cin * k;
+    for (size_t m = 0; m < n; ++m)
+        for (size_t g = 0; g < groups; ++g) {
+            for (size_t c = 0; c < cin; ++c) {
+                const float* xc = x + (g * cin + c) * x_stride + m * s;
+                for (size_t j = 0; j < k; ++j)
+                    col[c * k + j] = xc[j * d];
+            }
+            for (size_t o = g * cout_g; o < (g + 1) * cout_g; ++o)
+                y[o * y_stride + m] = (bias ? bias[o] : 0.0f) + mac.dot(w + o * span, col, span);
+        }
+}
 
 const MacKernels& mac_kernels(Isa isa) {
 #ifdef RILL_HAVE_AVX2_KERNELS

@@ -20,7 +20,19 @@ struct MacKernels {
                  size_t d, size_t s, size_t n);
     // y[t * ys] += a * x[t], t < n                (ys = 1: axpy; ys > 1: strided scatter)
     void (*axpy)(float* y, size_t ys, const float* x, float a, size_t n);
+    // sum_i a[i] * b[i], i < n, in a fixed order (8 partial sums), the same in every set
+    float (*dot)(const float* a, const float* b, size_t n);
 };
+
+// One output frame at a time for short blocks (n < kShortBlock), where per-channel loops cost
+// more than the arithmetic: the frame's receptive field is gathered once (col, cin*k floats)
+// and every output channel is one dot product with its weight row.
+//   y_o[m] = bias[o] + sum_{c<cin, j<k} w[o, c, j] * x_{g(o)*cin + c}[m*s + j*d]
+inline constexpr size_t kShortBlock = 8;
+void correlate_by_frame(const MacKernels& mac, float* y, size_t y_stride, const float* x,
+                        size_t x_stride, const float* w, const float* bias, size_t cout,
+                        size_t cin, size_t groups, size_t k, size_t d, size_t s, size_t n,
+                        float* col);
 
 // The kernels for this machine and environment (read once; not for the real-time thread's first
 // call: ops fetch them in prepare()).

@@ -50,6 +50,7 @@ public:
                     static_cast<size_t>((a_.kernel - 1) * a_.dilation), info.max_input_frames,
                     input_latency_);
         mac_ = &mac_kernels();
+        col_ = arena.scratch<float>(static_cast<size_t>(a_.weight.shape[1] * a_.kernel));
     }
 
     void process(const ConstView* in, const View* out, size_t n, size_t n_out,
@@ -58,6 +59,15 @@ public:
         const int64_t cout = a_.out_channels(false), cin_g = a_.weight.shape[1];
         const int64_t cout_g = cout / a_.groups, k = a_.kernel;
         const size_t s = static_cast<size_t>(a_.stride), d = static_cast<size_t>(a_.dilation);
+        if (n_out < kShortBlock) {
+            correlate_by_frame(*mac_, out[0].data, out[0].stride, input_.channel(0) + phase_,
+                               input_.channel_stride(), a_.weight.data, a_.bias_data(),
+                               static_cast<size_t>(cout), static_cast<size_t>(cin_g),
+                               static_cast<size_t>(a_.groups), static_cast<size_t>(k), d, s, n_out,
+                               col_);
+            input_.commit();
+            return;
+        }
         for (int64_t o = 0; o < cout; ++o) {
             float* y = out[0].channel(static_cast<uint32_t>(o));
             const float b = a_.bias_data() ? a_.bias_data()[o] : 0.0f;
@@ -78,6 +88,7 @@ private:
     std::string where_;
     SlidingInput input_;
     const MacKernels* mac_ = nullptr;
+    float* col_ = nullptr; // one frame's receptive field (short blocks)
 };
 
 } // namespace

@@ -30,11 +30,20 @@ public:
         return {PortInfo{static_cast<uint32_t>(weight_.shape[0]), in[0].rate, in[0].latency}};
     }
 
-    void prepare(Arena&, const PrepareInfo&) override { mac_ = &mac_kernels(); }
+    void prepare(Arena& arena, const PrepareInfo&) override {
+        mac_ = &mac_kernels();
+        col_ = arena.scratch<float>(static_cast<size_t>(weight_.shape[1]));
+    }
 
     void process(const ConstView* in, const View* out, size_t n, size_t,
                  const ProcessContext&) noexcept override {
         const int64_t cout = weight_.shape[0], cin = weight_.shape[1];
+        if (n < kShortBlock) {
+            correlate_by_frame(*mac_, out[0].data, out[0].stride, in[0].data, in[0].stride,
+                               weight_.data, bias_.data, static_cast<size_t>(cout),
+                               static_cast<size_t>(cin), 1, 1, 1, 1, n, col_);
+            return;
+        }
         for (int64_t o = 0; o < cout; ++o) {
             float* y = out[0].channel(static_cast<uint32_t>(o));
             std::fill_n(y, n, bias_.data ? bias_.data[o] : 0.0f);
@@ -46,6 +55,7 @@ public:
 private:
     Tensor weight_, bias_;
     const MacKernels* mac_ = nullptr;
+    float* col_ = nullptr; // one input frame (short blocks)
     std::string where_;
 };
 
