@@ -184,13 +184,36 @@ def version_number():
     return lib().rill_version_number()
 
 
-class Model:
+class _Handle:
+    """Owns one library handle: close() (or leaving a `with` block, or garbage collection)
+    frees it once, through the function named by _FREE."""
+
+    _FREE = None
+
+    def close(self):
+        """Frees the handle now (a model's streams keep their own reference)."""
+        if getattr(self, "_h", None) and _lib is not None:
+            getattr(_lib, self._FREE)(self._h)
+        self._h = None
+
+    __del__ = close
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Model(_Handle):
     """An immutable loaded model, shared by any number of streams.
 
     Attributes: sample_rate, latency_frames (default stream config), hop_frames, input_channels,
     output_channels, num_weights, description, license, source, inputs / outputs (lists of
     {name, kind, channels, sample_rate}), params ({name, unit, min, max, default}) and nodes (the
     planned graph: {name, op, channels, rate, latency})."""
+
+    _FREE = "rill_model_release"
 
     def __init__(self, source):
         L = lib()
@@ -263,20 +286,6 @@ class Model:
                             f"the model has no parameter {name_or_index!r} (it has {names})")
         return i
 
-    def close(self):
-        """Drops this reference now (streams keep their own)."""
-        if getattr(self, "_h", None) and _lib is not None:
-            _lib.rill_model_release(self._h)
-        self._h = None
-
-    __del__ = close
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     def __repr__(self):
         return (f"<rill.Model {self.path or 'from memory'}: {self.input_channels} -> "
                 f"{self.output_channels} channels at {self.sample_rate:g} Hz, latency "
@@ -315,11 +324,13 @@ def _as_planar(x, channels):
     return np.ascontiguousarray(x)
 
 
-class Stream:
+class Stream(_Handle):
     """One live signal's state (not thread-safe: one thread at a time).
 
     process(x [C, n]) -> [Co, n] float32, output delayed by latency_frames. last_status holds the
     status of the last process call (RILL_NONFINITE_REPLACED = 1 when NaN/Inf input was zeroed)."""
+
+    _FREE = "rill_stream_destroy"
 
     def __init__(self, model, max_block_frames=4096, nonfinite=NONFINITE_ZERO, sample_rate=0.0):
         L = lib()
@@ -342,19 +353,6 @@ class Stream:
         self.max_block_frames = cfg.max_block_frames or 4096
         self.last_status = RILL_OK
         self._out = None
-
-    def close(self):
-        if getattr(self, "_h", None) and _lib is not None:
-            _lib.rill_stream_destroy(self._h)
-        self._h = None
-
-    __del__ = close
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _handle(self):
         if self._h is None:
