@@ -264,6 +264,17 @@ def _affine(name, m, b, **roles):
             if getattr(m, src, None) is not None}
 
 
+def _cumulative_norm(b, name, m, x, groups, label):
+    """An utterance-level norm cannot stream: replaced by group_norm mode=cumulative (statistics
+    of frames 0..t) and reported."""
+    b.replaced.append(f"{name}: {label} uses statistics of the whole utterance, which cannot "
+                      f"stream; replaced by group_norm groups={groups} mode=cumulative "
+                      f"(statistics of frames 0..t)")
+    return b.add(name, "group_norm", [x], x.channels,
+                 {"groups": groups, "eps": m.eps, "mode": "cumulative"},
+                 _affine(name, m, b, weight="weight", bias="bias"))
+
+
 def _module_node(b, name, m, args, kwargs, where):
     """Maps one leaf module call; returns the output _Value (or a tuple for recurrent layers)."""
     if not args:
@@ -309,23 +320,13 @@ def _module_node(b, name, m, args, kwargs, where):
                          _affine(name, m, b, weight="weight", bias="bias"))
         if isinstance(m, nn.GroupNorm):
             _expect_layout(x, BCT, where)
-            b.replaced.append(f"{name}: nn.GroupNorm({m.num_groups}, {m.num_channels}) uses "
-                              f"statistics of the whole utterance, which cannot stream; replaced "
-                              f"by its cumulative form (group_norm mode=cumulative: statistics of "
-                              f"frames 0..t)")
-            return b.add(name, "group_norm", [x], x.channels,
-                         {"groups": m.num_groups, "eps": m.eps, "mode": "cumulative"},
-                         _affine(name, m, b, weight="weight", bias="bias"))
+            return _cumulative_norm(b, name, m, x, m.num_groups,
+                                    f"nn.GroupNorm({m.num_groups}, {m.num_channels})")
         if isinstance(m, nn.InstanceNorm1d):
             _expect_layout(x, BCT, where)
             if m.track_running_stats:  # eval: running statistics, a per-channel affine map
                 return _batch_norm(b, name, m, x)
-            b.replaced.append(f"{name}: nn.InstanceNorm1d uses statistics of the whole utterance, "
-                              f"which cannot stream; replaced by group_norm groups=C "
-                              f"mode=cumulative (statistics of frames 0..t)")
-            return b.add(name, "group_norm", [x], x.channels,
-                         {"groups": x.channels, "eps": m.eps, "mode": "cumulative"},
-                         _affine(name, m, b, weight="weight", bias="bias"))
+            return _cumulative_norm(b, name, m, x, x.channels, "nn.InstanceNorm1d")
         if isinstance(m, nn.BatchNorm1d):
             _expect_layout(x, BCT, where)
             if not m.track_running_stats or m.running_mean is None:
