@@ -12,4 +12,5 @@ void register_elementwise_ops(OpRegistry& r); // add, sub, mul, gate (ops/elemen
 void register_routing_ops(OpRegistry& r);     // concat, split, slice, delay, identity
 void register_rnn_ops(OpRegistry& r);         // lstm, gru (ops/rnn.cpp)
 void register_film_ops(OpRegistry& r);        // film (ops/film.cpp)
+void register_linear_attention_ops(OpRegistry& r); // linear_attention (ops/linear_attention.cpp)
 } // namespace rill

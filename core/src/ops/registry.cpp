@@ -17,6 +17,7 @@ const OpRegistry& OpRegistry::instance() {
         register_routing_ops(r);
         register_rnn_ops(r);
         register_film_ops(r);
+        register_linear_attention_ops(r);
         return r;
     }();
     return registry;
