@@ -1,6 +1,6 @@
 // Linear-attention benchmark (figures, no assertions): for GLA, Gated DeltaNet and mLSTM at
-// d_model 512 (4 heads, K = V = 128) it streams the linear_attention op through the engine and
-// prints JSON lines: the per-frame time of the recurrent form (blocks of 1 frame: p50, p99) and
+// d_model 512 (4 heads, K = V = 128) it drives the linear_attention op as a stream does
+// (built by the op registry, memory from an arena) and prints JSON lines: the per-frame time of the recurrent form (blocks of 1 frame: p50, p99) and
 // the chunkwise throughput at 1024 and 16384 frames (GFLOP/s of the work the chunkwise form
 // does), plus this core's measured peak FMA rate. bench/bench_linear_attention.py runs it next to
 // PyTorch doing the same work.
@@ -11,15 +11,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "rill/core/model.hpp"
-#include "rill/core/rill_file.hpp"
-#include "rill/core/stream.hpp"
+#include "rill/core/arena.hpp"
+#include "rill/core/op.hpp"
 
 namespace {
 
@@ -72,85 +72,114 @@ double chunk_flops_per_token(bool delta) {
     return f;
 }
 
-std::shared_ptr<const rill::Model> make_model(const Variant& v, uint32_t* in_channels) {
-    rill::RillFile f;
-    std::vector<int64_t> sizes{kHeads * kK, kHeads * kK, kHeads * kV};
+// The op of one variant, built as the model loader builds it, with its inputs' port sizes.
+struct OpUnderTest {
+    std::unique_ptr<rill::Op> op;
+    std::vector<rill::PortInfo> in_ports;
+    std::vector<std::byte*> buffers;
+    ~OpUnderTest() {
+        for (auto* b : buffers)
+            std::free(b);
+    }
+    std::byte* alloc(size_t bytes) {
+        auto* p = static_cast<std::byte*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64));
+        std::memset(p, 0, (bytes + 63) / 64 * 64 + 64);
+        buffers.push_back(p);
+        return p;
+    }
+};
+
+void make_op(const Variant& v, size_t max_frames, OpUnderTest& t) {
+    rill::NodeDef node{"la", "linear_attention", {}, v.attrs, {}};
+    rill::TensorMap tensors;
+    std::vector<uint32_t> sizes{kHeads * kK, kHeads * kK, kHeads * kV};
     for (uint32_t c : v.gate_channels)
         sizes.push_back(c);
-    uint32_t total = 0;
-    for (auto s : sizes)
-        total += static_cast<uint32_t>(s);
-    *in_channels = total;
-    f.graph.inputs.push_back({"x", "audio", total, 16000.0, ""});
-    f.graph.outputs.push_back({"y", "audio", kHeads * kV, 0, "la"});
-    rill::NodeDef split{"s", "split", {"x"}, {{"sizes", sizes}}, {}};
-    std::vector<std::string> ins{"s"};
-    for (size_t i = 1; i < sizes.size(); ++i)
-        ins.push_back("s:" + std::to_string(i));
-    rill::NodeDef la{"la", "linear_attention", ins, v.attrs, {}};
+    for (size_t i = 0; i < sizes.size(); ++i)
+        node.inputs.push_back("in" + std::to_string(i));
     if (v.attrs.value("decay", "") == "softplus") {
-        f.tensors["A_log"] = rill::make_tensor({kHeads}, std::vector<float>(kHeads, -1.0f));
-        f.tensors["dt_bias"] = rill::make_tensor({kHeads}, std::vector<float>(kHeads, 0.5f));
-        la.weights = {{"A_log", "A_log"}, {"dt_bias", "dt_bias"}};
+        tensors["A_log"] = rill::make_tensor({kHeads}, std::vector<float>(kHeads, -1.0f));
+        tensors["dt_bias"] = rill::make_tensor({kHeads}, std::vector<float>(kHeads, 0.5f));
+        node.weights = {{"A_log", "A_log"}, {"dt_bias", "dt_bias"}};
     }
-    f.graph.nodes = {split, la};
-    return std::make_shared<const rill::Model>(std::move(f));
+    rill::GraphDef graph;
+    rill::OpBuildContext ctx{node, tensors, graph};
+    t.op = (*rill::OpRegistry::instance().find("linear_attention"))(ctx);
+    for (uint32_t c : sizes)
+        t.in_ports.push_back(rill::PortInfo{c, rill::Rate{}, 0});
+    rill::PrepareInfo info;
+    info.inputs = t.in_ports;
+    info.outputs = t.op->plan(t.in_ports);
+    info.max_input_frames = info.max_output_frames = max_frames;
+    info.model_sample_rate = 16000;
+    rill::Arena sizing;
+    t.op->prepare(sizing, info);
+    rill::Arena arena(t.alloc(sizing.state_bytes()), sizing.state_bytes(),
+                      t.alloc(sizing.scratch_bytes()), sizing.scratch_bytes());
+    t.op->prepare(arena, info);
+    t.op->reset();
 }
 
+// Planar random inputs for the op's ports, n frames each, and one output of HV*V channels.
 struct Signal {
-    uint32_t channels;
-    size_t frames;
-    std::vector<float> data;
-    std::vector<const float*> in;
-    std::vector<float> out_data;
-    std::vector<float*> out;
-    Signal(uint32_t ch, uint32_t out_ch, size_t n) : channels(ch), frames(n) {
+    std::vector<std::vector<float>> in;
+    std::vector<rill::ConstView> in_views;
+    std::vector<float> out;
+    rill::View out_view;
+    Signal(const std::vector<rill::PortInfo>& ports, size_t n) {
         std::mt19937 rng(7);
         std::normal_distribution<float> nd(0.0f, 1.0f);
-        data.resize(size_t(ch) * n);
-        for (auto& x : data)
-            x = nd(rng);
-        out_data.resize(size_t(out_ch) * n);
-        for (uint32_t c = 0; c < ch; ++c)
-            in.push_back(data.data() + c * n);
-        for (uint32_t c = 0; c < out_ch; ++c)
-            out.push_back(out_data.data() + c * n);
+        for (const auto& p : ports) {
+            in.emplace_back(size_t(p.channels) * n);
+            for (auto& x : in.back())
+                x = nd(rng);
+            in_views.push_back(rill::ConstView{in.back().data(), p.channels, n});
+        }
+        out.resize(size_t(kHeads) * kV * n);
+        out_view = rill::View{out.data(), kHeads * kV, n};
     }
 };
 
 void bench_variant(const Variant& v, size_t step_frames, int repeats) {
-    uint32_t in_ch = 0;
-    const auto model = make_model(v, &in_ch);
-    // Recurrent form: one frame per call.
+    // Recurrent form: one frame per call, each frame copied first into the one-frame planar
+    // buffers a stream with blocks of 1 frame hands the op (channel stride 1).
     {
-        rill::Stream s(model, rill::StreamSpec{1, rill::NonFinitePolicy::Pass});
-        Signal sig(in_ch, kHeads * kV, step_frames);
+        OpUnderTest t;
+        make_op(v, 1, t);
+        Signal sig(t.in_ports, step_frames);
+        std::vector<std::vector<float>> frame_in;
+        std::vector<rill::ConstView> in;
+        for (const auto& p : t.in_ports) {
+            frame_in.emplace_back(p.channels);
+            in.push_back(rill::ConstView{frame_in.back().data(), p.channels, 1});
+        }
+        std::vector<float> frame_out(kHeads * kV);
+        rill::View out{frame_out.data(), kHeads * kV, 1};
         std::vector<double> times;
-        std::vector<const float*> in(in_ch);
-        std::vector<float*> out(kHeads * kV);
-        for (size_t t = 0; t < step_frames; ++t) {
-            for (uint32_t c = 0; c < in_ch; ++c)
-                in[c] = sig.in[c] + t;
-            for (uint32_t c = 0; c < kHeads * kV; ++c)
-                out[c] = sig.out[c] + t;
+        rill::ProcessContext ctx;
+        for (size_t f = 0; f < step_frames; ++f) {
+            for (size_t i = 0; i < in.size(); ++i)
+                for (uint32_t c = 0; c < t.in_ports[i].channels; ++c)
+                    frame_in[i][c] = sig.in_views[i].channel(c)[f];
             const auto t0 = Clock::now();
-            s.process(in.data(), out.data(), 1);
+            t.op->process(in.data(), &out, 1, 1, ctx);
             times.push_back(seconds_since(t0) * 1e6);
         }
         std::sort(times.begin(), times.end());
         std::printf("{\"variant\": \"%s\", \"form\": \"recurrent\", \"step_us_p50\": %.3f, "
-                    "\"step_us_p99\": %.3f, \"state_bytes\": %zu}\n",
-                    v.name, times[times.size() / 2], times[times.size() * 99 / 100],
-                    size_t(kHeads) * kK * (kV + 1) * sizeof(float));
+                    "\"step_us_p99\": %.3f}\n",
+                    v.name, times[times.size() / 2], times[times.size() * 99 / 100]);
     }
     // Chunkwise form: one block of n frames per call.
     for (size_t n : {size_t(1024), size_t(16384)}) {
-        rill::Stream s(model, rill::StreamSpec{uint32_t(n), rill::NonFinitePolicy::Pass});
-        Signal sig(in_ch, kHeads * kV, n);
+        OpUnderTest t;
+        make_op(v, n, t);
+        Signal sig(t.in_ports, n);
+        rill::ProcessContext ctx;
         double best = 1e30;
         for (int r = 0; r < repeats; ++r) {
             const auto t0 = Clock::now();
-            s.process(sig.in.data(), sig.out.data(), n);
+            t.op->process(sig.in_views.data(), &sig.out_view, n, n, ctx);
             best = std::min(best, seconds_since(t0));
         }
         const double flops = chunk_flops_per_token(v.delta) * kHeads * double(n);

@@ -5,78 +5,94 @@
 #include <cstring>
 
 #include "gemm.hpp"
+#include "vmath.hpp"
 
 namespace rill {
 namespace {
 
 // ---- recurrent form -------------------------------------------------------------------------
 
-__attribute__((always_inline)) inline void read_state(const float* S, const float* q, size_t K,
-                                                      size_t V, float* __restrict out) {
-    std::memset(out, 0, V * sizeof(float));
-    for (size_t i = 0; i < K; ++i) {
-        const float qi = q[i];
-        const float* row = S + i * V;
-        for (size_t j = 0; j < V; ++j)
-            out[j] += qi * row[j];
-    }
-}
-
-__attribute__((always_inline)) inline void recurrent_body(const LaSequence& s, float* S,
-                                                          float* o, float* p) {
-    const size_t K = s.K, V = s.V;
-    for (size_t t = 0; t < s.T; ++t) {
-        const float* q = s.q + t * K;
-        const float* k = s.k + t * K;
-        const float* v = s.v + t * V;
-        float* ot = o + t * V;
-        if (s.x)
-            read_state(S, s.y + t * K, K, V, p);
-        if (s.exclusive)
-            read_state(S, q, K, V, ot);
-        const float g_token = (s.g && !s.g_per_channel) ? std::exp(s.g[t]) : 1.0f;
+// One token: S <- diag(decay) S + x p^T + k v^T and o = S^T q (inclusive) or S_old^T q
+// (exclusive), in one pass over the rows of S; p = S_old^T y needs a pass of its own before.
+__attribute__((always_inline)) inline void step_body(float* S, size_t K, size_t V,
+                                                     const float* decay, bool per_channel,
+                                                     const float* q, const float* k,
+                                                     const float* v, const float* x,
+                                                     const float* y, bool exclusive,
+                                                     float* __restrict o, float* __restrict p) {
+    if (x) {
+        std::memset(p, 0, V * sizeof(float));
         for (size_t i = 0; i < K; ++i) {
-            const float decay =
-                (s.g && s.g_per_channel) ? std::exp(s.g[t * K + i]) : g_token;
-            const float ki = k[i];
-            float* __restrict row = S + i * V;
-            if (s.x) {
-                const float xi = s.x[t * K + i];
-                for (size_t j = 0; j < V; ++j)
-                    row[j] = decay * row[j] + xi * p[j] + ki * v[j];
-            } else {
-                for (size_t j = 0; j < V; ++j)
-                    row[j] = decay * row[j] + ki * v[j];
-            }
+            const float yi = y[i];
+            const float* row = S + i * V;
+            for (size_t j = 0; j < V; ++j)
+                p[j] += yi * row[j];
         }
-        if (!s.exclusive)
-            read_state(S, q, K, V, ot);
+    }
+    std::memset(o, 0, V * sizeof(float));
+    for (size_t i = 0; i < K; ++i) {
+        const float di = per_channel ? decay[i] : decay[0];
+        const float ki = k[i], qi = q[i], xi = x ? x[i] : 0.0f;
+        float* __restrict row = S + i * V;
+        if (exclusive)
+            for (size_t j = 0; j < V; ++j)
+                o[j] += qi * row[j];
+        if (x)
+            for (size_t j = 0; j < V; ++j)
+                row[j] = di * row[j] + xi * p[j] + ki * v[j];
+        else
+            for (size_t j = 0; j < V; ++j)
+                row[j] = di * row[j] + ki * v[j];
+        if (!exclusive)
+            for (size_t j = 0; j < V; ++j)
+                o[j] += qi * row[j];
     }
 }
 
-void recurrent_scalar(const LaSequence& s, float* S, float* o, float* p) {
-    recurrent_body(s, S, o, p);
+__attribute__((always_inline)) inline void recurrent_body(const LaSequence& s, const VecMath& vm,
+                                                          float* S, float* o, float* scratch) {
+    const size_t K = s.K, V = s.V;
+    float* p = scratch;
+    float* decay = scratch + V;
+    const bool per_channel = s.g && s.g_per_channel;
+    if (!s.g)
+        decay[0] = 1.0f;
+    for (size_t t = 0; t < s.T; ++t) {
+        if (per_channel)
+            vm.exp(decay, s.g + t * K, K);
+        else if (s.g)
+            decay[0] = std::exp(s.g[t]);
+        step_body(S, K, V, decay, per_channel, s.q + t * K, s.k + t * K, s.v + t * V,
+                  s.x ? s.x + t * K : nullptr, s.y ? s.y + t * K : nullptr, s.exclusive,
+                  o + t * V, p);
+    }
+}
+
+void recurrent_scalar(const LaSequence& s, const VecMath& vm, float* S, float* o, float* w) {
+    recurrent_body(s, vm, S, o, w);
 }
 #if defined(__x86_64__) && defined(__GNUC__)
 #define RILL_HAVE_AVX2_LA 1
-__attribute__((target("avx2,fma"))) void recurrent_avx2(const LaSequence& s, float* S, float* o,
-                                                        float* p) {
-    recurrent_body(s, S, o, p);
+__attribute__((target("avx2,fma"))) void recurrent_avx2(const LaSequence& s, const VecMath& vm,
+                                                        float* S, float* o, float* w) {
+    recurrent_body(s, vm, S, o, w);
 }
 #endif
 
 // ---- chunkwise form -------------------------------------------------------------------------
 
 struct ChunkScratch {
-    float *c, *qs, *qd, *kd_t, *xd_t, *ys, *yd, *aqk, *aqx, *ayk, *ayx, *p;
+    float *c, *e, *e0, *qs, *qd, *kd_t, *xd_t, *ys, *yd, *aqk, *aqx, *ayk, *ayx, *p;
 
     static size_t floats(size_t C, size_t K, size_t V) {
-        return 5 * C * K + 2 * K * C + 4 * C * C + C * V;
+        return 6 * C * K + K + 2 * K * C + 4 * C * C + C * V;
     }
     ChunkScratch(float* base, size_t C, size_t K, size_t V) {
         float* at = base;
         auto take = [&at](size_t n) { float* r = at; at += n; return r; };
         c = take(C * K);
+        e = take(C * K);
+        e0 = take(K);
         qs = take(C * K);
         qd = take(C * K);
         ys = take(C * K);
@@ -100,7 +116,7 @@ void mask_upper(float* a, size_t L, size_t ld, bool strict) {
 
 // Tokens [t0, t0 + L) of s; returns L (<= C), ending early where the decay range would overflow.
 size_t chunk_length(const LaSequence& s, size_t t0, size_t C, float* c) {
-    const size_t Kg = s.g_per_channel ? s.K : 1;
+    const size_t Kg = (s.g && s.g_per_channel) ? s.K : 1;
     const size_t n = std::min(C, s.T - t0);
     if (!s.g) {
         std::fill_n(c, n * Kg, 0.0f);
@@ -120,36 +136,40 @@ size_t chunk_length(const LaSequence& s, size_t t0, size_t C, float* c) {
     return n;
 }
 
-void chunk(const LaSequence& s, const GemmKernels& gk, size_t t0, size_t L, size_t C, float* S,
-           float* o, ChunkScratch& w) {
+void chunk(const LaSequence& s, const GemmKernels& gk, const VecMath& vm, size_t t0, size_t L,
+           size_t C, float* S, float* o, ChunkScratch& w) {
     const size_t K = s.K, V = s.V;
     const size_t Kg = (s.g && s.g_per_channel) ? K : 1;
     const bool rank1 = s.x != nullptr;
-    // c_t (cumulative) at channel i; d_t = c_t - c_0.
-    auto cum = [&](size_t t, size_t i) { return w.c[t * Kg + (Kg == 1 ? 0 : i)]; };
-    auto d = [&](size_t t, size_t i) { return cum(t, i) - cum(0, i); };
+    // E_t = exp(d_t) = exp(c_t - c_0) and e0 = exp(c_0), per channel (or per token).
+    for (size_t t = 0; t < L; ++t)
+        for (size_t i = 0; i < Kg; ++i)
+            w.e[t * Kg + i] = w.c[t * Kg + i] - w.c[i];
+    vm.exp(w.e, w.e, L * Kg);
+    vm.exp(w.e0, w.c, Kg);
+    auto E = [&](size_t t, size_t i) { return w.e[t * Kg + (Kg == 1 ? 0 : i)]; };
+    auto e0 = [&](size_t i) { return w.e0[Kg == 1 ? 0 : i]; };
     const float* q = s.q + t0 * K;
     const float* k = s.k + t0 * K;
     const float* v = s.v + t0 * V;
-    for (size_t t = 0; t < L; ++t)
+    for (size_t t = 0; t < L; ++t) {
+        // Decay from the chunk start up to the state q reads: through t (inclusive) or t - 1.
+        const bool first = s.exclusive && t == 0;
+        const size_t tq = s.exclusive ? (t == 0 ? 0 : t - 1) : t;
         for (size_t i = 0; i < K; ++i) {
             const float qi = q[t * K + i];
-            if (s.exclusive) {
-                w.qs[t * K + i] = t == 0 ? qi : qi * std::exp(cum(t - 1, i));
-                w.qd[t * K + i] = t == 0 ? 0.0f : qi * std::exp(d(t - 1, i));
-            } else {
-                w.qs[t * K + i] = qi * std::exp(cum(t, i));
-                w.qd[t * K + i] = qi * std::exp(d(t, i));
-            }
-            const float inv = std::exp(-d(t, i));
+            w.qs[t * K + i] = first ? qi : qi * E(tq, i) * e0(i);
+            w.qd[t * K + i] = first ? 0.0f : qi * E(tq, i);
+            const float inv = 1.0f / E(t, i);
             w.kd_t[i * C + t] = k[t * K + i] * inv;
             if (rank1) {
                 const float yi = s.y[(t0 + t) * K + i];
-                w.ys[t * K + i] = t == 0 ? yi : yi * std::exp(cum(t - 1, i));
-                w.yd[t * K + i] = t == 0 ? 0.0f : yi * std::exp(d(t - 1, i));
+                w.ys[t * K + i] = t == 0 ? yi : yi * E(t - 1, i) * e0(i);
+                w.yd[t * K + i] = t == 0 ? 0.0f : yi * E(t - 1, i);
                 w.xd_t[i * C + t] = s.x[(t0 + t) * K + i] * inv;
             }
         }
+    }
     // Intra-chunk score matrices.
     gk.gemm(L, L, K, w.qd, K, w.kd_t, C, w.aqk, C, false);
     mask_upper(w.aqk, L, C, s.exclusive);
@@ -179,8 +199,8 @@ void chunk(const LaSequence& s, const GemmKernels& gk, size_t t0, size_t L, size
         gk.gemm(L, V, L, w.aqx, C, w.p, V, o, V, true);
     // State: rows scaled by the decay of the whole chunk, plus the chunk's writes.
     for (size_t i = 0; i < K; ++i) {
-        const float keep = std::exp(cum(L - 1, i));
-        const float tail = std::exp(d(L - 1, i));
+        const float tail = E(L - 1, i);
+        const float keep = tail * e0(i);
         float* row = S + i * V;
         for (size_t j = 0; j < V; ++j)
             row[j] *= keep;
@@ -198,11 +218,12 @@ void chunk(const LaSequence& s, const GemmKernels& gk, size_t t0, size_t L, size
 } // namespace
 
 void la_recurrent(const LaSequence& s, float* S, float* o, float* scratch) noexcept {
+    const VecMath& vm = vec_math();
 #ifdef RILL_HAVE_AVX2_LA
-    if (gemm_kernels().isa == Isa::Avx2)
-        return recurrent_avx2(s, S, o, scratch);
+    if (vm.isa == Isa::Avx2)
+        return recurrent_avx2(s, vm, S, o, scratch);
 #endif
-    recurrent_scalar(s, S, o, scratch);
+    recurrent_scalar(s, vm, S, o, scratch);
 }
 
 size_t la_chunk_scratch_floats(size_t chunk, size_t K, size_t V) {
@@ -211,11 +232,12 @@ size_t la_chunk_scratch_floats(size_t chunk, size_t K, size_t V) {
 
 void la_chunkwise(const LaSequence& s, size_t C, float* S, float* o, float* scratch) noexcept {
     const GemmKernels& gk = gemm_kernels();
+    const VecMath& vm = vec_math();
     ChunkScratch w(scratch, C, s.K, s.V);
     size_t t0 = 0;
     while (t0 < s.T) {
         const size_t L = chunk_length(s, t0, C, w.c);
-        chunk(s, gk, t0, L, C, S, o + t0 * s.V, w);
+        chunk(s, gk, vm, t0, L, C, S, o + t0 * s.V, w);
         t0 += L;
     }
 }

@@ -43,7 +43,7 @@ struct LaSequence {
 inline constexpr float kMaxChunkLogDecay = 60.0f;
 
 // o: [T, V]. S: [K, V], updated in place.
-// scratch: at least V floats.
+// scratch: at least V + K floats.
 void la_recurrent(const LaSequence& s, float* S, float* o, float* scratch) noexcept;
 
 // Floats of scratch la_chunkwise needs for chunks of up to `chunk` tokens.

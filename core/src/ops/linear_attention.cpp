@@ -25,6 +25,7 @@
 #include "rill/core/preroll.hpp"
 
 #include "../kernels/linear_attention.hpp"
+#include "../kernels/vmath.hpp"
 #include "families.hpp"
 #include "linear_attention_config.hpp"
 #include "port_checks.hpp"
@@ -36,7 +37,6 @@ using la::Config;
 using la::Variant;
 
 float log_sigmoid(float x) { return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x)); }
-float softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 void l2_normalise(float* x, size_t n) {
@@ -107,6 +107,11 @@ public:
         expect_weight("time_decay", c_.time_decay, H * K_, H * K_);
         expect_weight("time_first", c_.time_first, H * K_, H * K_);
         expect_weight("r_k", c_.r_k, H * K_, H * K_);
+        if (c_.variant == Variant::Rwkv5) {
+            rwkv5_decay_.resize(H * K_);
+            for (size_t e = 0; e < H * K_; ++e)
+                rwkv5_decay_[e] = -std::exp(c_.time_decay.data[e]);
+        }
         preroll_.latency = in[0].latency;
         return {ops::port_like(in[0], static_cast<uint32_t>(HV * V_))};
     }
@@ -126,7 +131,9 @@ public:
         v_ = arena.scratch<float>(tokens * Vx_);
         o_ = arena.scratch<float>(tokens * Vx_);
         m_token_ = arena.scratch<float>(segment_);
-        work_ = arena.scratch<float>(std::max(la_chunk_scratch_floats(C, K_, Vx_), Vx_));
+        div_ = arena.scratch<float>(segment_);
+        bonus_ = arena.scratch<float>(segment_);
+        work_ = arena.scratch<float>(std::max(la_chunk_scratch_floats(C, K_, Vx_), Vx_ + K_));
     }
 
     void process(const ConstView* in, const View* out, size_t n, size_t,
@@ -143,42 +150,30 @@ public:
     }
 
 private:
-    // Frames [t0, t0 + len) of value head hv.
+    // Frames [t0, t0 + len) of value head hv: gather the head's tokens (channel by channel,
+    // reading contiguous frames), transform gates in bulk, run the kernel, write the outputs.
     void run_head(size_t hv, const ConstView* in, const View& out, size_t t0, size_t len,
                   bool chunked) noexcept {
-        const size_t H = c_.heads, HV = c_.value_heads, steps = c_.steps, K = K_, V = V_;
-        const size_t h = hv / (HV / H);
+        const size_t H = c_.heads, steps = c_.steps, K = K_;
+        const size_t h = hv / (c_.value_heads / H);
         const size_t T = len * steps;
         const bool rank1 = c_.delta_rule() || c_.variant == Variant::Rwkv7;
-        for (size_t f = 0; f < len; ++f) {
-            const size_t frame = t0 + f;
-            for (size_t j = 0; j < steps; ++j) {
-                const size_t tok = f * steps + j;
-                float* q = q_ + tok * K;
-                float* k = k_ + tok * K;
-                float* v = v_ + tok * Vx_;
-                float* g = g_ + tok * Kg_;
-                for (size_t i = 0; i < K; ++i) {
-                    q[i] = j + 1 == steps ? in[0].channel(uint32_t(h * K + i))[frame] : 0.0f;
-                    k[i] = in[1].channel(uint32_t((j * H + h) * K + i))[frame];
-                }
-                for (size_t i = 0; i < V; ++i)
-                    v[i] = in[2].channel(uint32_t((j * HV + hv) * V + i))[frame];
-                if (Vx_ > V)
-                    v[V] = 1.0f;
-                feature_map(q);
-                feature_map(k);
-                if (c_.qk_l2) {
-                    l2_normalise(q, K);
-                    l2_normalise(k, K);
-                }
-                for (size_t i = 0; i < K; ++i)
-                    q[i] *= c_.scale;
-                decay(in, hv, h, frame, j, f, g, k);
-                if (rank1)
-                    transition(in, hv, h, frame, j, g, k, x_ + tok * K, y_ + tok * K);
+        gather(in, hv, h, t0, len);
+        for (size_t tok = 0; tok < T; ++tok) {
+            float* q = q_ + tok * K;
+            float* k = k_ + tok * K;
+            feature_map(q);
+            feature_map(k);
+            if (c_.qk_l2) {
+                l2_normalise(q, K);
+                l2_normalise(k, K);
             }
+            for (size_t i = 0; i < K; ++i)
+                q[i] *= c_.scale;
         }
+        decays(in, hv, t0, len);
+        if (c_.delta_rule())
+            delta_transitions(in, hv, t0, len);
         LaSequence s;
         s.T = T;
         s.K = K;
@@ -196,8 +191,51 @@ private:
             la_chunkwise(s, c_.chunk_size, S, o_, work_);
         else
             la_recurrent(s, S, o_, work_);
-        for (size_t f = 0; f < len; ++f)
-            emit(hv, h, t0 + f, f, out);
+        emit(hv, h, t0, len, out);
+    }
+
+    // dst[f * ld + c] = channel (first + c) of view at frame t0 + f, for c < count, f < len:
+    // planar channels into token-major rows, eight channels at a time so each frame writes
+    // one run of adjacent floats while eight sources are read in sequence.
+    static void gather_rows(const ConstView& view, size_t first, size_t count, size_t t0,
+                            float* dst, size_t ld, size_t len) noexcept {
+        for (size_t c0 = 0; c0 < count; c0 += 8) {
+            const size_t n = std::min<size_t>(8, count - c0);
+            const float* src[8];
+            for (size_t c = 0; c < n; ++c)
+                src[c] = view.channel(uint32_t(first + c0 + c)) + t0;
+            for (size_t f = 0; f < len; ++f)
+                for (size_t c = 0; c < n; ++c)
+                    dst[f * ld + c0 + c] = src[c][f];
+        }
+    }
+
+    void gather(const ConstView* in, size_t hv, size_t h, size_t t0, size_t len) noexcept {
+        const size_t H = c_.heads, HV = c_.value_heads, steps = c_.steps, K = K_, V = V_;
+        const size_t last = steps - 1, rowk = steps * K, rowv = steps * Vx_;
+        if (steps > 1) { // q only on the last sub-step; the decay only on the first
+            std::fill_n(q_, len * steps * K, 0.0f);
+            std::fill_n(g_, len * steps * Kg_, 0.0f);
+        }
+        gather_rows(in[0], h * K, K, t0, q_ + last * K, rowk, len);
+        for (size_t j = 0; j < steps; ++j) {
+            gather_rows(in[1], (j * H + h) * K, K, t0, k_ + j * K, rowk, len);
+            gather_rows(in[2], (j * HV + hv) * V, V, t0, v_ + j * Vx_, rowv, len);
+            if (Vx_ > V)
+                for (size_t f = 0; f < len; ++f)
+                    v_[f * rowv + j * Vx_ + V] = 1.0f;
+        }
+        if (c_.variant == Variant::Rwkv7) { // g = w; y = kk and x = a for now
+            gather_rows(in[3], h * K, K, t0, g_, K, len);
+            gather_rows(in[4], h * K, K, t0, y_, K, len);
+            gather_rows(in[5], h * K, K, t0, x_, K, len);
+            for (size_t e = 0; e < len * K; ++e) {
+                x_[e] *= y_[e]; // x = kk * a
+                y_[e] = -y_[e]; // y = -kk
+            }
+        } else if (c_.has_decay_input()) { // raw gate of the first sub-step
+            gather_rows(in[3], hv * Kg_, Kg_, t0, g_, steps * Kg_, len);
+        }
     }
 
     bool has_decay() const {
@@ -220,118 +258,134 @@ private:
         }
     }
 
-    // Log decay of sub-step j of a frame (g: Kg_ values); may rescale the written key k.
-    void decay(const ConstView* in, size_t hv, size_t h, size_t frame, size_t j, size_t f,
-               float* g, float* k) noexcept {
-        const size_t K = K_;
+    // Log decays of the segment's tokens (g_, Kg_ per token); mlstm and mamba2 also scale the
+    // written keys.
+    void decays(const ConstView* in, size_t hv, size_t t0, size_t len) noexcept {
+        const size_t K = K_, steps = c_.steps, T = len * steps;
         switch (c_.variant) {
         case Variant::Retention:
-            g[0] = std::log1p(-std::exp2(-5.0f - static_cast<float>(hv)));
+            std::fill_n(g_, T, std::log1p(-std::exp2(-5.0f - static_cast<float>(hv))));
             return;
         case Variant::Rwkv5:
-            for (size_t i = 0; i < K; ++i)
-                g[i] = -std::exp(c_.time_decay.data[h * K + i]);
+            for (size_t t = 0; t < T; ++t)
+                std::copy_n(rwkv5_decay_.data() + hv * K, K, g_ + t * K);
             return;
-        case Variant::Rwkv7:
-            for (size_t i = 0; i < K; ++i)
-                g[i] = in[3].channel(uint32_t(h * K + i))[frame];
+        case Variant::Mlstm:
+            for (size_t f = 0; f < len; ++f) {
+                const float lf = log_sigmoid(in[4].channel(uint32_t(hv))[t0 + f]);
+                const float ig = in[3].channel(uint32_t(hv))[t0 + f];
+                const float m_new = std::max(lf + m_[hv], ig);
+                g_[f] = lf + m_[hv] - m_new;
+                const float w = std::exp(ig - m_new) / std::sqrt(static_cast<float>(K));
+                for (size_t i = 0; i < K; ++i)
+                    k_[f * K + i] *= w;
+                m_[hv] = m_new;
+                m_token_[f] = m_new;
+            }
             return;
-        case Variant::Mlstm: {
-            const float lf = log_sigmoid(in[4].channel(uint32_t(hv))[frame]);
-            const float ig = in[3].channel(uint32_t(hv))[frame];
-            const float m_new = std::max(lf + m_[hv], ig);
-            g[0] = lf + m_[hv] - m_new;
-            const float w = std::exp(ig - m_new) / std::sqrt(static_cast<float>(K));
-            for (size_t i = 0; i < K; ++i)
-                k[i] *= w;
-            m_[hv] = m_new;
-            m_token_[f] = m_new;
-            return;
-        }
         default:
             break;
         }
-        if (!c_.has_decay_input())
+        if (!c_.has_decay_input() || c_.variant == Variant::Rwkv7)
             return;
-        if (j > 0) { // DeltaProduct: the decay acts once per frame, on the first step
-            std::fill_n(g, Kg_, 0.0f);
-            return;
-        }
-        const size_t gate_input = 3;
-        for (size_t i = 0; i < Kg_; ++i) {
-            const float raw = in[gate_input].channel(uint32_t(hv * Kg_ + i))[frame];
+        const VecMath& vm = vec_math();
+        const size_t row = steps * Kg_;
+        // The first sub-step's gates: contiguous when there is one step per frame.
+        const size_t pieces = steps == 1 ? 1 : len, piece = steps == 1 ? len * Kg_ : Kg_;
+        for (size_t p = 0; p < pieces; ++p) {
+            float* g = g_ + p * row;
             switch (c_.decay) {
             case la::DecayTransform::Log:
-                g[i] = raw;
                 break;
             case la::DecayTransform::LogSigmoid:
-                g[i] = std::max(log_sigmoid(raw) / c_.gate_normalizer, c_.gate_clamp_min);
+                log_sigmoid_inplace(vm, g, piece);
+                for (size_t e = 0; e < piece; ++e)
+                    g[e] = std::max(g[e] / c_.gate_normalizer, c_.gate_clamp_min);
                 break;
             case la::DecayTransform::Softplus: {
-                const size_t bias_index = c_.dt_bias.numel() == int64_t(c_.value_heads)
-                                              ? hv
-                                              : hv * Kg_ + i;
-                const float dt = softplus(raw + c_.dt_bias.data[bias_index]);
-                g[i] = -std::exp(c_.a_log.data[hv]) * dt;
+                const bool per_head_bias = c_.dt_bias.numel() == int64_t(c_.value_heads);
+                for (size_t e = 0; e < piece; ++e)
+                    g[e] += c_.dt_bias.data[per_head_bias ? hv : hv * Kg_ + e % Kg_];
+                softplus_inplace(vm, g, piece); // dt
                 if (c_.variant == Variant::Mamba2)
-                    for (size_t r = 0; r < K; ++r)
-                        k[r] *= dt;
+                    for (size_t t = 0; t < piece; ++t)
+                        for (size_t i = 0; i < K; ++i)
+                            k_[(p + t) * K + i] *= g[t];
+                const float a = -std::exp(c_.a_log.data[hv]);
+                for (size_t e = 0; e < piece; ++e)
+                    g[e] *= a;
                 break;
             }
             }
         }
     }
 
-    // Rank-one transition x, y and the written key (in place in k).
-    void transition(const ConstView* in, size_t hv, size_t h, size_t frame, size_t j,
-                    const float* g, float* k, float* x, float* y) const noexcept {
-        const size_t K = K_;
-        if (c_.variant == Variant::Rwkv7) {
-            for (size_t i = 0; i < K; ++i) {
-                const float kk = in[4].channel(uint32_t(h * K + i))[frame];
-                const float a = in[5].channel(uint32_t(h * K + i))[frame];
-                x[i] = kk * a;
-                y[i] = -kk;
-            }
-            return;
-        }
+    // Delta rules: x = -beta k, y = exp(g) k, written key beta k.
+    void delta_transitions(const ConstView* in, size_t hv, size_t t0, size_t len) noexcept {
+        const size_t K = K_, steps = c_.steps;
         const size_t beta_input = c_.has_decay_input() ? 4 : 3;
-        float beta = in[beta_input].channel(uint32_t(j * c_.value_heads + hv))[frame];
-        if (c_.beta == la::BetaTransform::Sigmoid)
-            beta = sigmoid(beta);
-        if (c_.allow_neg_eigval)
-            beta *= 2.0f;
         const bool decays = has_decay();
-        for (size_t i = 0; i < K; ++i) {
-            const float ki = k[i];
-            y[i] = decays ? std::exp(g[Kg_ == K ? i : 0]) * ki : ki;
-            x[i] = -beta * ki;
-            k[i] = beta * ki;
-        }
+        const VecMath& vm = vec_math();
+        for (size_t f = 0; f < len; ++f)
+            for (size_t j = 0; j < steps; ++j) {
+                const size_t tok = f * steps + j;
+                float beta = in[beta_input].channel(uint32_t(j * c_.value_heads + hv))[t0 + f];
+                if (c_.beta == la::BetaTransform::Sigmoid)
+                    beta = sigmoid(beta);
+                if (c_.allow_neg_eigval)
+                    beta *= 2.0f;
+                float* k = k_ + tok * K;
+                float* x = x_ + tok * K;
+                float* y = y_ + tok * K;
+                if (!decays)
+                    std::fill_n(y, K, 1.0f);
+                else if (Kg_ == K)
+                    vm.exp(y, g_ + tok * K, K);
+                else
+                    std::fill_n(y, K, std::exp(g_[tok]));
+                for (size_t i = 0; i < K; ++i) {
+                    y[i] *= k[i];
+                    x[i] = -beta * k[i];
+                    k[i] *= beta;
+                }
+            }
     }
 
-    // Output of frame f (its last token) with the variant's read-out terms.
-    void emit(size_t hv, size_t h, size_t frame, size_t f,
-              const View& out) const noexcept {
-        const size_t K = K_, V = V_;
-        const size_t tok = f * c_.steps + c_.steps - 1;
-        const float* o = o_ + tok * Vx_;
-        const float* v = v_ + tok * Vx_;
-        float div = 1.0f, bonus = 0.0f;
-        if (c_.normalize)
-            div = o[V] + 1e-10f;
-        if (c_.variant == Variant::Mlstm)
-            div = std::max(std::fabs(o[V]), std::exp(-m_token_[f])) + 1e-6f;
-        if (c_.variant == Variant::Rwkv5 || (c_.variant == Variant::Rwkv7 && c_.r_k.data)) {
-            const float* bonus_w = c_.variant == Variant::Rwkv5 ? c_.time_first.data : c_.r_k.data;
-            for (size_t i = 0; i < K; ++i)
-                bonus += q_[tok * K + i] * k_[tok * K + i] * bonus_w[h * K + i];
-        }
-        for (size_t i = 0; i < V; ++i) {
-            float y = o[i] / div + bonus * v[i];
+    // Outputs of the segment's frames (their last tokens) with the variant's read-out terms.
+    void emit(size_t hv, size_t h, size_t t0, size_t len, const View& out) const noexcept {
+        const size_t K = K_, V = V_, steps = c_.steps, rowv = steps * Vx_;
+        const size_t last = (steps - 1) * Vx_;
+        float* div = div_;
+        float* bonus = bonus_;
+        for (size_t f = 0; f < len; ++f) {
+            const size_t tok = f * steps + steps - 1;
+            const float* o = o_ + tok * Vx_;
+            div[f] = 1.0f;
+            bonus[f] = 0.0f;
+            if (c_.normalize)
+                div[f] = o[V] + 1e-10f;
+            if (c_.variant == Variant::Mlstm)
+                div[f] = std::max(std::fabs(o[V]), std::exp(-m_token_[f])) + 1e-6f;
+            if (c_.variant == Variant::Rwkv5 || (c_.variant == Variant::Rwkv7 && c_.r_k.data)) {
+                const float* w = c_.variant == Variant::Rwkv5 ? c_.time_first.data : c_.r_k.data;
+                for (size_t i = 0; i < K; ++i)
+                    bonus[f] += q_[tok * K + i] * k_[tok * K + i] * w[h * K + i];
+            }
             if (c_.variant == Variant::Mamba2 && c_.d_skip.data)
-                y += c_.d_skip.data[hv] * v[i];
-            out.channel(uint32_t(hv * V + i))[frame] = y;
+                bonus[f] = c_.d_skip.data[hv];
+            div[f] = 1.0f / div[f];
+        }
+        for (size_t i0 = 0; i0 < V; i0 += 8) {
+            const size_t n = std::min<size_t>(8, V - i0);
+            float* y[8];
+            for (size_t c = 0; c < n; ++c)
+                y[c] = out.channel(uint32_t(hv * V + i0 + c)) + t0;
+            for (size_t f = 0; f < len; ++f) {
+                const float* o = o_ + f * rowv + last + i0;
+                const float* v = v_ + f * rowv + last + i0;
+                for (size_t c = 0; c < n; ++c)
+                    y[c][f] = o[c] * div[f] + bonus[f] * v[c];
+            }
         }
     }
 
@@ -343,6 +397,8 @@ private:
     float* m_ = nullptr;      // mlstm stabiliser per value head (state)
     float *q_ = nullptr, *k_ = nullptr, *x_ = nullptr, *y_ = nullptr, *g_ = nullptr; // scratch
     float *v_ = nullptr, *o_ = nullptr, *m_token_ = nullptr, *work_ = nullptr;
+    float *div_ = nullptr, *bonus_ = nullptr;          // per frame of a segment (scratch)
+    std::vector<float> rwkv5_decay_;                   // -exp(time_decay), made at plan
 };
 
 } // namespace

@@ -1,0 +1,166 @@
+#include "vmath.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define RILL_HAVE_AVX2_VMATH 1
+#endif
+
+namespace rill {
+namespace {
+
+void exp_scalar(float* y, const float* x, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+        y[i] = std::exp(x[i]);
+}
+void log_scalar(float* y, const float* x, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+        y[i] = std::log(x[i]);
+}
+
+#ifdef RILL_HAVE_AVX2_VMATH
+// exp(x) = 2^m exp(r), m = round(x / ln 2), r = x - m ln 2 (two-part ln 2), exp(r) by a degree-6
+// polynomial on |r| <= ln2 / 2.
+__attribute__((target("avx2,fma"))) inline __m256 exp8(__m256 x) {
+    const __m256 hi = _mm256_set1_ps(88.7228f), lo = _mm256_set1_ps(-87.3365f);
+    const __m256 over = _mm256_cmp_ps(x, hi, _CMP_GT_OQ);
+    const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    const __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    const __m256 m = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(m, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(m, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    // 2^m in two halves so m = 128 (x near the top) does not overflow the exponent field.
+    const __m256i mi = _mm256_cvtps_epi32(m);
+    const __m256i half = _mm256_srai_epi32(mi, 1);
+    const __m256 s1 = _mm256_castsi256_ps(
+        _mm256_slli_epi32(_mm256_add_epi32(half, _mm256_set1_epi32(127)), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_sub_epi32(mi, half), _mm256_set1_epi32(127)), 23));
+    __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+    y = _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), over);
+    y = _mm256_blendv_ps(y, _mm256_setzero_ps(), under);
+    return _mm256_blendv_ps(y, _mm256_set1_ps(NAN), nan);
+}
+
+// log(x) = e ln 2 + log(f), x = f 2^e with f in [sqrt(1/2), sqrt(2)), log(1 + u) by a degree-9
+// polynomial in u = f - 1. Special values (0, negative, inf, NaN, denormals) go to std::log.
+__attribute__((target("avx2,fma"))) inline __m256 log8(__m256 x) {
+    const __m256i bits = _mm256_castps_si256(x);
+    __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127));
+    __m256 f = _mm256_castsi256_ps(_mm256_or_si256(
+        _mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f800000)));
+    // f in [1, 2): fold the upper part to [sqrt(1/2), 1).
+    const __m256 big = _mm256_cmp_ps(f, _mm256_set1_ps(1.41421356f), _CMP_GT_OQ);
+    f = _mm256_blendv_ps(f, _mm256_mul_ps(f, _mm256_set1_ps(0.5f)), big);
+    e = _mm256_add_epi32(e, _mm256_and_si256(_mm256_castps_si256(big), _mm256_set1_epi32(1)));
+    const __m256 u = _mm256_sub_ps(f, _mm256_set1_ps(1.0f));
+    const __m256 z = _mm256_mul_ps(u, u);
+    __m256 p = _mm256_set1_ps(7.0376836292e-2f);
+    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-1.1514610310e-1f));
+    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(1.1676998740e-1f));
+    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-1.2420140846e-1f));
+    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(1.4249322787e-1f));
+    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-1.6668057665e-1f));
+    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(2.0000714765e-1f));
+    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-2.4999993993e-1f));
+    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(3.3333331174e-1f));
+    p = _mm256_mul_ps(_mm256_mul_ps(p, u), z);
+    const __m256 ef = _mm256_cvtepi32_ps(e);
+    p = _mm256_fmadd_ps(ef, _mm256_set1_ps(-2.12194440e-4f), p);
+    p = _mm256_fnmadd_ps(z, _mm256_set1_ps(0.5f), p);
+    return _mm256_fmadd_ps(ef, _mm256_set1_ps(0.693359375f), _mm256_add_ps(u, p));
+}
+
+__attribute__((target("avx2,fma"))) void exp_avx2(float* y, const float* x, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, exp8(_mm256_loadu_ps(x + i)));
+    for (; i < n; ++i)
+        y[i] = std::exp(x[i]);
+}
+
+__attribute__((target("avx2,fma"))) void log_avx2(float* y, const float* x, size_t n) {
+    size_t i = 0;
+    const __m256 tiny = _mm256_set1_ps(1.17549435e-38f), inf = _mm256_set1_ps(INFINITY);
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        const __m256 normal = _mm256_and_ps(_mm256_cmp_ps(v, tiny, _CMP_GE_OQ),
+                                            _mm256_cmp_ps(v, inf, _CMP_LT_OQ));
+        if (_mm256_movemask_ps(normal) == 0xff) {
+            _mm256_storeu_ps(y + i, log8(v));
+        } else {
+            for (size_t j = i; j < i + 8; ++j)
+                y[j] = std::log(x[j]);
+        }
+    }
+    for (; i < n; ++i)
+        y[i] = std::log(x[i]);
+}
+#endif
+
+const VecMath kScalar{Isa::Scalar, exp_scalar, log_scalar};
+#ifdef RILL_HAVE_AVX2_VMATH
+const VecMath kAvx2{Isa::Avx2, exp_avx2, log_avx2};
+#endif
+
+// log(1 + exp(-|x|)) into t (n <= 256), the shared part of both gate transforms.
+void log1p_exp_neg_abs(const VecMath& vm, const float* x, float* t, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+        t[i] = -std::fabs(x[i]);
+    vm.exp(t, t, n);
+    float u[256];
+    for (size_t i = 0; i < n; ++i)
+        u[i] = 1.0f + t[i];
+    vm.log(u, u, n);
+    // log1p(e) = log(u) - ((u - 1) - e) / u: corrects the rounding of u = 1 + e for small e.
+    for (size_t i = 0; i < n; ++i) {
+        const float w = 1.0f + t[i];
+        t[i] = u[i] - ((w - 1.0f) - t[i]) / w;
+    }
+}
+
+} // namespace
+
+const VecMath& vec_math(Isa isa) {
+#ifdef RILL_HAVE_AVX2_VMATH
+    if (isa == Isa::Avx2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return kAvx2;
+#endif
+    return kScalar;
+}
+
+const VecMath& vec_math() { return vec_math(mac_kernels().isa); }
+
+void log_sigmoid_inplace(const VecMath& vm, float* x, size_t n) {
+    // Processed in pieces through a small stack buffer (no allocation).
+    float t[256];
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        const size_t m = std::min<size_t>(256, n - i0);
+        log1p_exp_neg_abs(vm, x + i0, t, m);
+        for (size_t i = 0; i < m; ++i)
+            x[i0 + i] = std::min(x[i0 + i], 0.0f) - t[i];
+    }
+}
+
+void softplus_inplace(const VecMath& vm, float* x, size_t n) {
+    float t[256];
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        const size_t m = std::min<size_t>(256, n - i0);
+        log1p_exp_neg_abs(vm, x + i0, t, m);
+        for (size_t i = 0; i < m; ++i)
+            x[i0 + i] = std::max(x[i0 + i], 0.0f) + t[i];
+    }
+}
+
+} // namespace rill
