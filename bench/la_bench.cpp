@@ -5,7 +5,7 @@
 // does), plus this core's measured peak FMA rate. bench/bench_linear_attention.py runs it next to
 // PyTorch doing the same work.
 //
-//   rill_la_bench [--frames-step 2000] [--repeats 3]
+//   rill_la_bench [--frames-step 2000] [--repeats 3] [--only gla|gated_delta|mlstm]
 #include <immintrin.h>
 
 #include <algorithm>
@@ -194,11 +194,14 @@ void bench_variant(const Variant& v, size_t step_frames, int repeats) {
 int main(int argc, char** argv) {
     size_t step_frames = 2000;
     int repeats = 3;
+    std::string only;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--frames-step"))
             step_frames = std::stoul(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--repeats"))
             repeats = std::stoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--only"))
+            only = argv[i + 1];
     }
     std::printf("{\"peak_fma_gflops\": %.2f}\n", peak_gflops());
     const Variant variants[] = {
@@ -216,6 +219,7 @@ int main(int argc, char** argv) {
          false},
     };
     for (const auto& v : variants)
-        bench_variant(v, step_frames, repeats);
+        if (only.empty() || only == v.name)
+            bench_variant(v, step_frames, repeats);
     return 0;
 }
