@@ -68,6 +68,25 @@ __attribute__((target("avx2,fma"), always_inline)) inline void tile8(
         _mm256_storeu_ps(c + r * ldc, acc[r]);
 }
 
+// R rows x the last w < 8 columns, through masked loads and stores.
+template <size_t R>
+__attribute__((target("avx2,fma"), always_inline)) inline void tile_tail(
+    size_t P, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+    bool accumulate, size_t w) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(w)), lane);
+    __m256 acc[R];
+    for (size_t r = 0; r < R; ++r)
+        acc[r] = accumulate ? _mm256_maskload_ps(c + r * ldc, mask) : _mm256_setzero_ps();
+    for (size_t p = 0; p < P; ++p) {
+        const __m256 b0 = _mm256_maskload_ps(b + p * ldb, mask);
+        for (size_t r = 0; r < R; ++r)
+            acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r * lda + p), b0, acc[r]);
+    }
+    for (size_t r = 0; r < R; ++r)
+        _mm256_maskstore_ps(c + r * ldc, mask, acc[r]);
+}
+
 template <size_t R>
 __attribute__((target("avx2,fma"))) void rows_avx2(size_t N, size_t P, const float* a,
                                                    size_t lda, const float* b, size_t ldb,
@@ -77,8 +96,8 @@ __attribute__((target("avx2,fma"))) void rows_avx2(size_t N, size_t P, const flo
         tile16<R>(P, a, lda, b + n, ldb, c + n, ldc, accumulate);
     for (; n + 8 <= N; n += 8)
         tile8<R>(P, a, lda, b + n, ldb, c + n, ldc, accumulate);
-    if (n < N) // last columns: the scalar reference on the remaining block
-        gemm_scalar(R, N - n, P, a, lda, b + n, ldb, c + n, ldc, accumulate);
+    if (n < N)
+        tile_tail<R>(P, a, lda, b + n, ldb, c + n, ldc, accumulate, N - n);
 }
 
 void gemm_avx2(size_t M, size_t N, size_t P, const float* a, size_t lda, const float* b,

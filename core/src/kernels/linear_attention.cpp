@@ -82,10 +82,11 @@ __attribute__((target("avx2,fma"))) void recurrent_avx2(const LaSequence& s, con
 // ---- chunkwise form -------------------------------------------------------------------------
 
 struct ChunkScratch {
-    float *c, *e, *e0, *qs, *qd, *kd_t, *xd_t, *ys, *yd, *aqk, *aqx, *ayk, *ayx, *p;
+    float *c, *e, *e0, *ek, *e0k, *inv, *qs, *qd, *kd, *xd, *kd_t, *xd_t, *ys, *yd;
+    float *aqk, *aqx, *ayk, *ayx, *p;
 
     static size_t floats(size_t C, size_t K, size_t V) {
-        return 6 * C * K + K + 2 * K * C + 4 * C * C + C * V;
+        return 9 * C * K + 3 * K + 2 * K * C + 4 * C * C + C * V;
     }
     ChunkScratch(float* base, size_t C, size_t K, size_t V) {
         float* at = base;
@@ -93,6 +94,11 @@ struct ChunkScratch {
         c = take(C * K);
         e = take(C * K);
         e0 = take(K);
+        ek = take(C * K);
+        e0k = take(K);
+        inv = take(K);
+        kd = take(C * K);
+        xd = take(C * K);
         qs = take(C * K);
         qd = take(C * K);
         ys = take(C * K);
@@ -106,6 +112,17 @@ struct ChunkScratch {
         p = take(C * V);
     }
 };
+
+// dst[i * ld + t] = src[t * K + i] for t < L, i < K, in 8 x 8 tiles.
+void transpose(const float* src, size_t L, size_t K, float* dst, size_t ld) {
+    for (size_t t0 = 0; t0 < L; t0 += 8)
+        for (size_t i0 = 0; i0 < K; i0 += 8) {
+            const size_t tn = std::min<size_t>(8, L - t0), in = std::min<size_t>(8, K - i0);
+            for (size_t i = 0; i < in; ++i)
+                for (size_t t = 0; t < tn; ++t)
+                    dst[(i0 + i) * ld + t0 + t] = src[(t0 + t) * K + i0 + i];
+        }
+}
 
 // Zeroes A[t, s] for s > t (inclusive) or s >= t (strict).
 void mask_upper(float* a, size_t L, size_t ld, bool strict) {
@@ -147,29 +164,66 @@ void chunk(const LaSequence& s, const GemmKernels& gk, const VecMath& vm, size_t
             w.e[t * Kg + i] = w.c[t * Kg + i] - w.c[i];
     vm.exp(w.e, w.e, L * Kg);
     vm.exp(w.e0, w.c, Kg);
-    auto E = [&](size_t t, size_t i) { return w.e[t * Kg + (Kg == 1 ? 0 : i)]; };
-    auto e0 = [&](size_t i) { return w.e0[Kg == 1 ? 0 : i]; };
+    // Per-token decays are broadcast over the K channels so every loop below runs over i.
+    const float* Ek = w.e;
+    const float* E0 = w.e0;
+    if (Kg == 1) {
+        for (size_t t = 0; t < L; ++t)
+            std::fill_n(w.ek + t * K, K, w.e[t]);
+        std::fill_n(w.e0k, K, w.e0[0]);
+        Ek = w.ek;
+        E0 = w.e0k;
+    }
+    auto E = [&](size_t t, size_t i) { return Ek[t * K + i]; };
+    auto e0 = [&](size_t i) { return E0[i]; };
     const float* q = s.q + t0 * K;
     const float* k = s.k + t0 * K;
     const float* v = s.v + t0 * V;
     for (size_t t = 0; t < L; ++t) {
+        const float* qt = q + t * K;
+        float* __restrict qs = w.qs + t * K;
+        float* __restrict qd = w.qd + t * K;
         // Decay from the chunk start up to the state q reads: through t (inclusive) or t - 1.
-        const bool first = s.exclusive && t == 0;
-        const size_t tq = s.exclusive ? (t == 0 ? 0 : t - 1) : t;
-        for (size_t i = 0; i < K; ++i) {
-            const float qi = q[t * K + i];
-            w.qs[t * K + i] = first ? qi : qi * E(tq, i) * e0(i);
-            w.qd[t * K + i] = first ? 0.0f : qi * E(tq, i);
-            const float inv = 1.0f / E(t, i);
-            w.kd_t[i * C + t] = k[t * K + i] * inv;
-            if (rank1) {
-                const float yi = s.y[(t0 + t) * K + i];
-                w.ys[t * K + i] = t == 0 ? yi : yi * E(t - 1, i) * e0(i);
-                w.yd[t * K + i] = t == 0 ? 0.0f : yi * E(t - 1, i);
-                w.xd_t[i * C + t] = s.x[(t0 + t) * K + i] * inv;
+        if (s.exclusive && t == 0) {
+            std::copy_n(qt, K, qs);
+            std::fill_n(qd, K, 0.0f);
+        } else {
+            const float* eq = Ek + (s.exclusive ? t - 1 : t) * K;
+            for (size_t i = 0; i < K; ++i) {
+                qd[i] = qt[i] * eq[i];
+                qs[i] = qd[i] * E0[i];
             }
         }
+        const float* et = Ek + t * K;
+        float* __restrict inv = w.inv;
+        for (size_t i = 0; i < K; ++i)
+            inv[i] = 1.0f / et[i];
+        float* __restrict kd = w.kd + t * K;
+        for (size_t i = 0; i < K; ++i)
+            kd[i] = k[t * K + i] * inv[i];
+        if (rank1) {
+            const float* yt = s.y + (t0 + t) * K;
+            const float* xt = s.x + (t0 + t) * K;
+            float* __restrict ys = w.ys + t * K;
+            float* __restrict yd = w.yd + t * K;
+            float* __restrict xd = w.xd + t * K;
+            if (t == 0) {
+                std::copy_n(yt, K, ys);
+                std::fill_n(yd, K, 0.0f);
+            } else {
+                const float* ep = Ek + (t - 1) * K;
+                for (size_t i = 0; i < K; ++i) {
+                    yd[i] = yt[i] * ep[i];
+                    ys[i] = yd[i] * E0[i];
+                }
+            }
+            for (size_t i = 0; i < K; ++i)
+                xd[i] = xt[i] * inv[i];
+        }
     }
+    transpose(w.kd, L, K, w.kd_t, C);
+    if (rank1)
+        transpose(w.xd, L, K, w.xd_t, C);
     // Intra-chunk score matrices.
     gk.gemm(L, L, K, w.qd, K, w.kd_t, C, w.aqk, C, false);
     mask_upper(w.aqk, L, C, s.exclusive);
