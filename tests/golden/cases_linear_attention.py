@@ -257,6 +257,26 @@ def gla_after_noncausal_conv():
                    {"wc": wc, "bc": bc, "gw": gw, "gb": gb}, tol=tol)
 
 
+def global_attention(feature="elu", normalize=True):
+    """Image tokens: each frame holds N = 8 x 8 tokens per head, plane-major
+    (channel = (h * D + d) * N + n); every frame is attended over independently."""
+    torch.manual_seed(87 + normalize)
+    H, N, K, V, T = 2, 64, 8, 6, 40
+    q, k, v = rand(H * K * N, T), rand(H * K * N, T), rand(H * V * N, T)
+    per_frame = lambda x, d: x.reshape(H, d, N, T).permute(3, 0, 2, 1)  # noqa: E731 [T,H,N,d]
+    outs = [ref.global_linear_attn(per_frame(q, K)[t], per_frame(k, K)[t], per_frame(v, V)[t],
+                                   feature, normalize, scale=1.0 / N) for t in range(T)]
+    o = torch.stack(outs, 0).permute(1, 3, 2, 0).reshape(H * V * N, T)
+    x = torch.cat([q, k, v], 0)
+    nodes = [node("s", "split", ["x"], {"sizes": [H * K * N, H * K * N, H * V * N]}),
+             node("la", "global_linear_attention", ["s", "s:1", "s:2"],
+                  {"heads": H, "tokens": N, "feature_map": feature, "normalize": int(normalize),
+                   "scale": 1.0 / N})]
+    return op_case(f"la_global_{feature}" + ("" if normalize else "_unnormalized"), x, o, nodes,
+                   tol=1e-5 * float(o.abs().max()))
+
+
 CASES = [linear, lambda: linear(True, "elu", 85), lambda: linear(False, "relu", 86), retention,
          simple_gla, gla, gla_strong_decay, delta, lambda: delta(True), gated_delta, kda,
-         delta_product, mamba2, mlstm, rwkv5, rwkv7, gla_after_noncausal_conv]
+         delta_product, mamba2, mlstm, rwkv5, rwkv7, gla_after_noncausal_conv,
+         global_attention, lambda: global_attention("relu", False)]

@@ -13,4 +13,5 @@ void register_routing_ops(OpRegistry& r);     // concat, split, slice, delay, id
 void register_rnn_ops(OpRegistry& r);         // lstm, gru (ops/rnn.cpp)
 void register_film_ops(OpRegistry& r);        // film (ops/film.cpp)
 void register_linear_attention_ops(OpRegistry& r); // linear_attention (ops/linear_attention.cpp)
+void register_global_linear_attention_ops(OpRegistry& r); // global_linear_attention
 } // namespace rill

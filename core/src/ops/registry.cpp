@@ -18,6 +18,7 @@ const OpRegistry& OpRegistry::instance() {
         register_rnn_ops(r);
         register_film_ops(r);
         register_linear_attention_ops(r);
+        register_global_linear_attention_ops(r);
         return r;
     }();
     return registry;

@@ -188,3 +188,16 @@ def hgrn(x, g, initial=None):
         h = g[t].exp() * h + x[t]
         out.append(h)
     return torch.stack(out, 0), h
+
+
+def global_linear_attn(q, k, v, feature="elu", normalize=True, eps=1e-6, scale=1.0):
+    """Non-causal (global) linear attention over the N tokens of one image (LinFusion-style):
+    q, k [H, N, K], v [H, N, V]; phi = elu+1 | relu | identity;
+    o_n = S^T phi(q_n) / (phi(q_n) . z + eps), S = sum_n phi(k_n) v_n^T, z = sum_n phi(k_n)."""
+    phi = {"elu": lambda x: F.elu(x) + 1, "relu": F.relu, "identity": lambda x: x}[feature]
+    fq, fk = phi(q), phi(k)
+    S = fk.transpose(1, 2) @ v                      # [H, K, V]
+    o = fq @ S                                      # [H, N, V]
+    if normalize:
+        return o / (fq @ fk.sum(1)[..., None] + eps)
+    return o * scale
