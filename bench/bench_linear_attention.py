@@ -189,11 +189,15 @@ def torch_chunkwise_seconds(variant, T, repeats=2):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rill-bench", default=str(ROOT / "build" / "bench" / "rill_la_bench"))
+    ap.add_argument("--quick", action="store_true",
+                    help="a short smoke run (CI): fewer steps, 1024 frames only")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    lines = subprocess.run([args.rill_bench], check=True, capture_output=True,
-                           text=True).stdout.splitlines()
+    cmd = [args.rill_bench] + (["--frames-step", "50", "--repeats", "1"] if args.quick else [])
+    lines = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()
     rows = [json.loads(line) for line in lines]
+    if args.quick:
+        rows = [r for r in rows if r.get("frames", 0) != 16384]
     with torch.no_grad():
         check_against_reference()
     peak = rows[0]["peak_fma_gflops"]
@@ -204,7 +208,7 @@ def main():
         for r in rows[1:]:
             if r["form"] != "recurrent":
                 continue
-            pt = torch_recurrent_us(r["variant"])
+            pt = torch_recurrent_us(r["variant"], 50 if args.quick else 1000)
             print(f"{r['variant']:12s} {r['step_us_p50']:13.2f} us {pt:11.2f} us "
                   f"{pt / r['step_us_p50']:8.1f}x")
         print(f"\n{'variant':12s} {'frames':>6s} {'Rill GFLOP/s':>12s} {'% peak':>7s} "
@@ -213,7 +217,7 @@ def main():
             if r["form"] != "chunkwise":
                 continue
             T = r["frames"]
-            pt = torch_chunkwise_seconds(r["variant"], T)
+            pt = torch_chunkwise_seconds(r["variant"], T, 1 if args.quick else 2)
             work = flops_per_token(r["variant"] == "gated_delta") * H * T
             print(f"{r['variant']:12s} {T:6d} {r['gflops']:12.1f} {100 * r['gflops'] / peak:6.0f}% "
                   f"{r['us_per_frame']:9.2f} {work / pt * 1e-9:15.1f} {pt / T * 1e6:9.2f}")
