@@ -1,6 +1,7 @@
 // The AVX2 exp/log (kernels/vmath) against std::exp/std::log over their whole range and at the
 // special values, and the matrix product kernels (kernels/gemm) of both sets against a double
-// precision product on random shapes, strides and the accumulate flag.
+// precision product on random shapes, strides and the accumulate flag; the 8-channel
+// gather/scatter transposes of both sets.
 #include <cmath>
 #include <limits>
 #include <random>
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "../../core/src/kernels/gemm.hpp"
+#include "../../core/src/kernels/transpose.hpp"
 #include "../../core/src/kernels/vmath.hpp"
 
 namespace rill {
@@ -102,6 +104,35 @@ TEST(Gemm, BothSetsMatchADoubleProduct) {
                         << M << "x" << N << "x" << P << " at " << m << "," << n;
                 }
         }
+    }
+}
+
+TEST(Transpose, GatherAndScatterRoundTripInBothSets) {
+    for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+        const TransposeKernels& tk = transpose_kernels(isa);
+        for (size_t n : {size_t(3), size_t(8)})
+            for (size_t len : {size_t(1), size_t(7), size_t(8), size_t(29)}) {
+                std::vector<std::vector<float>> ch(n, std::vector<float>(len));
+                const float* src[8];
+                for (size_t c = 0; c < n; ++c) {
+                    for (size_t f = 0; f < len; ++f)
+                        ch[c][f] = float(c * 1000 + f);
+                    src[c] = ch[c].data();
+                }
+                const size_t ld = 11;
+                std::vector<float> rows(len * ld, -1.0f);
+                tk.gather(src, n, len, rows.data(), ld);
+                for (size_t f = 0; f < len; ++f)
+                    for (size_t c = 0; c < n; ++c)
+                        ASSERT_EQ(rows[f * ld + c], float(c * 1000 + f));
+                std::vector<std::vector<float>> back(n, std::vector<float>(len, 0.0f));
+                float* dst[8];
+                for (size_t c = 0; c < n; ++c)
+                    dst[c] = back[c].data();
+                tk.scatter(rows.data(), ld, n, len, dst);
+                for (size_t c = 0; c < n; ++c)
+                    ASSERT_EQ(back[c], ch[c]);
+            }
     }
 }
 

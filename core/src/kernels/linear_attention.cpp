@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "gemm.hpp"
+#include "transpose.hpp"
 #include "vmath.hpp"
 
 namespace rill {
@@ -113,15 +114,16 @@ struct ChunkScratch {
     }
 };
 
-// dst[i * ld + t] = src[t * K + i] for t < L, i < K, in 8 x 8 tiles.
+// dst[i * ld + t] = src[t * K + i] for t < L, i < K: token rows into channel rows.
 void transpose(const float* src, size_t L, size_t K, float* dst, size_t ld) {
-    for (size_t t0 = 0; t0 < L; t0 += 8)
-        for (size_t i0 = 0; i0 < K; i0 += 8) {
-            const size_t tn = std::min<size_t>(8, L - t0), in = std::min<size_t>(8, K - i0);
-            for (size_t i = 0; i < in; ++i)
-                for (size_t t = 0; t < tn; ++t)
-                    dst[(i0 + i) * ld + t0 + t] = src[(t0 + t) * K + i0 + i];
-        }
+    const TransposeKernels& tk = transpose_kernels();
+    for (size_t i0 = 0; i0 < K; i0 += 8) {
+        const size_t n = std::min<size_t>(8, K - i0);
+        float* rows[8];
+        for (size_t c = 0; c < n; ++c)
+            rows[c] = dst + (i0 + c) * ld;
+        tk.scatter(src + i0, K, n, L, rows);
+    }
 }
 
 // Zeroes A[t, s] for s > t (inclusive) or s >= t (strict).

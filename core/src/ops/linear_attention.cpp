@@ -25,6 +25,7 @@
 #include "rill/core/preroll.hpp"
 
 #include "../kernels/linear_attention.hpp"
+#include "../kernels/transpose.hpp"
 #include "../kernels/vmath.hpp"
 #include "families.hpp"
 #include "linear_attention_config.hpp"
@@ -195,18 +196,16 @@ private:
     }
 
     // dst[f * ld + c] = channel (first + c) of view at frame t0 + f, for c < count, f < len:
-    // planar channels into token-major rows, eight channels at a time so each frame writes
-    // one run of adjacent floats while eight sources are read in sequence.
+    // planar channels into token-major rows, eight channels at a time.
     static void gather_rows(const ConstView& view, size_t first, size_t count, size_t t0,
                             float* dst, size_t ld, size_t len) noexcept {
+        const TransposeKernels& tk = transpose_kernels();
         for (size_t c0 = 0; c0 < count; c0 += 8) {
             const size_t n = std::min<size_t>(8, count - c0);
             const float* src[8];
             for (size_t c = 0; c < n; ++c)
                 src[c] = view.channel(uint32_t(first + c0 + c)) + t0;
-            for (size_t f = 0; f < len; ++f)
-                for (size_t c = 0; c < n; ++c)
-                    dst[f * ld + c0 + c] = src[c][f];
+            tk.gather(src, n, len, dst + c0, ld);
         }
     }
 
@@ -352,7 +351,7 @@ private:
     }
 
     // Outputs of the segment's frames (their last tokens) with the variant's read-out terms.
-    void emit(size_t hv, size_t h, size_t t0, size_t len, const View& out) const noexcept {
+    void emit(size_t hv, size_t h, size_t t0, size_t len, const View& out) noexcept {
         const size_t K = K_, V = V_, steps = c_.steps, rowv = steps * Vx_;
         const size_t last = (steps - 1) * Vx_;
         float* div = div_;
@@ -375,17 +374,20 @@ private:
                 bonus[f] = c_.d_skip.data[hv];
             div[f] = 1.0f / div[f];
         }
+        // In place in o_: o = o / div + bonus v, then the token rows back into planar channels.
+        for (size_t f = 0; f < len; ++f) {
+            float* o = o_ + f * rowv + last;
+            const float* v = v_ + f * rowv + last;
+            for (size_t i = 0; i < V; ++i)
+                o[i] = o[i] * div[f] + bonus[f] * v[i];
+        }
+        const TransposeKernels& tk = transpose_kernels();
         for (size_t i0 = 0; i0 < V; i0 += 8) {
             const size_t n = std::min<size_t>(8, V - i0);
             float* y[8];
             for (size_t c = 0; c < n; ++c)
                 y[c] = out.channel(uint32_t(hv * V + i0 + c)) + t0;
-            for (size_t f = 0; f < len; ++f) {
-                const float* o = o_ + f * rowv + last + i0;
-                const float* v = v_ + f * rowv + last + i0;
-                for (size_t c = 0; c < n; ++c)
-                    y[c][f] = o[c] * div[f] + bonus[f] * v[c];
-            }
+            tk.scatter(o_ + last + i0, rowv, n, len, y);
         }
     }
 
