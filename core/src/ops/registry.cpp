@@ -19,6 +19,7 @@ const OpRegistry& OpRegistry::instance() {
         register_film_ops(r);
         register_linear_attention_ops(r);
         register_global_linear_attention_ops(r);
+        register_token_ops(r);
         return r;
     }();
     return registry;
