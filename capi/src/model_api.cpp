@@ -5,7 +5,7 @@
 #include "guard.hpp"
 #include "handles.hpp"
 #include "rill/core/error.hpp"
-#include "rill/core/rill_file.hpp"
+#include "rill/core/model_file.hpp"
 
 using rill::capi::fail;
 using rill::capi::guarded;
@@ -48,7 +48,7 @@ rill_status rill_model_load(const char* path, const rill_load_options* opts, ril
             return fail(RILL_ERR_INVALID_ARGUMENT, "rill_model_load: path and out must not be NULL");
         if (rill_status s = check_options(opts); s != RILL_OK)
             return s;
-        return finish_load(rill::read_rill_file(path), out);
+        return finish_load(rill::read_model_file(path), out);
     });
 }
 
@@ -62,7 +62,7 @@ rill_status rill_model_load_memory(const void* data, size_t size, const rill_loa
                         "rill_model_load_memory: data and out must not be NULL");
         if (rill_status s = check_options(opts); s != RILL_OK)
             return s;
-        return finish_load(rill::read_rill_memory(data, size), out);
+        return finish_load(rill::read_model_memory(data, size), out);
     });
 }
 
