@@ -13,6 +13,8 @@ using Args = std::vector<std::string>;
 int cmd_info(const Args& args);
 int cmd_run(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_convert(const Args& args);
+int cmd_generate(const Args& args);
 
 // A bad command line (as opposed to a bad file or a failing model).
 struct UsageError : std::invalid_argument {

@@ -1,4 +1,5 @@
-// `rill`: inspect, run and benchmark Rill models from the command line (over rill.hpp only).
+// `rill`: inspect, run, benchmark, convert and generate with Rill models from the command line
+// (over rill.hpp; `convert` also uses the core's importers).
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -83,6 +84,11 @@ const Command kCommands[] = {
      "process an audio file (any format libsndfile reads), output aligned with the input"},
     {"bench", rill::cli::cmd_bench, "rill bench MODEL [--block N] [--seconds S] [--json]",
      "real-time factor, per-block time p50/p99/max, allocations, memory"},
+    {"convert", rill::cli::cmd_convert, "rill convert IN OUT.rill",
+     "import a model of another format (rwkv.cpp model files) and write it as .rill"},
+    {"generate", rill::cli::cmd_generate,
+     "rill generate MODEL --prompt TEXT [--tokens N] [--temperature T] [--seed S]",
+     "continue a text with a token model (e.g. an imported RWKV), token by token"},
 };
 
 void print_usage(std::FILE* to) {

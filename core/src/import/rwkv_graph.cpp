@@ -314,8 +314,12 @@ RillFile build(const rwkv::File& f) {
                       {"n_embed", C},
                       {"n_layer", f.n_layer},
                       {"heads", d.H},
-                      {"source", "rwkv.cpp"},
-                      {"name", v7 ? "RWKV-7" : "RWKV-5.2"}};
+                      {"source", "rwkv.cpp model file"},
+                      {"description", std::string(v7 ? "RWKV-7" : "RWKV-5.2") +
+                                          " language model imported from rwkv.cpp: " +
+                                          std::to_string(f.n_layer) + " layers, d_model " +
+                                          std::to_string(C) + ", " + std::to_string(d.H) +
+                                          " heads, vocabulary " + std::to_string(V)}};
     return std::move(out);
 }
 
