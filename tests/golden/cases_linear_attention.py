@@ -276,7 +276,24 @@ def global_attention(feature="elu", normalize=True):
                    tol=1e-5 * float(o.abs().max()))
 
 
+def rms_norm_gated():
+    """The layers' output norm: per-head RMSNorm with a weight shared by the heads, times
+    silu(gate) (fla FusedRMSNormGated)."""
+    torch.manual_seed(89)
+    H, Dh = 3, 5
+    x, g, w = rand(H * Dh, T_NORM), rand(H * Dh, T_NORM), rand(Dh)
+    xh = x.reshape(H, Dh, T_NORM)
+    y = xh / (xh.pow(2).mean(1, keepdim=True) + 1e-5).sqrt() * w[None, :, None]
+    y = (y.reshape(H * Dh, T_NORM) * F.silu(g))
+    nodes = [node("s", "split", ["x"], {"sizes": [H * Dh, H * Dh]}),
+             node("n", "rms_norm", ["s", "s:1"], {"groups": H, "eps": 1e-5}, {"weight": "w"})]
+    return op_case("la_rms_norm_gated", torch.cat([x, g], 0), y, nodes, {"w": w},
+                   tol=1e-5 * float(y.abs().max()))
+
+
+T_NORM = 500
+
 CASES = [linear, lambda: linear(True, "elu", 85), lambda: linear(False, "relu", 86), retention,
          simple_gla, gla, gla_strong_decay, delta, lambda: delta(True), gated_delta, kda,
          delta_product, mamba2, mlstm, rwkv5, rwkv7, gla_after_noncausal_conv,
-         global_attention, lambda: global_attention("relu", False)]
+         global_attention, lambda: global_attention("relu", False), rms_norm_gated]

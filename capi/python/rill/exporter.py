@@ -30,6 +30,7 @@ import torch.fx as fx
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import export_attention
 from . import nn as rnn
 from ._capi import Model
 from .format import to_bytes, write_rill
@@ -281,6 +282,10 @@ def _module_node(b, name, m, args, kwargs, where):
         raise ExportError(f"{where}: called without a signal argument")
     x = args[0]
     with torch.no_grad():
+        if isinstance(m, export_attention.LAYERS):
+            _materialise(x, where)
+            _channels_last(x, where)
+            return export_attention.emit(b, name, m, x)
         if isinstance(m, nn.Conv1d):
             _expect_layout(x, BCT, where)
             x, padding = _conv_padding(b, name, m, x, where)

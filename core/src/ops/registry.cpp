@@ -20,6 +20,7 @@ const OpRegistry& OpRegistry::instance() {
         register_linear_attention_ops(r);
         register_global_linear_attention_ops(r);
         register_token_ops(r);
+        register_rms_norm_ops(r);
         return r;
     }();
     return registry;

@@ -1,0 +1,83 @@
+"""Exporter rules for the linear-attention layers of rill.nn.linear_attention (fla's layer
+classes): each layer becomes per-frame projections (`linear`), short causal depthwise
+convolutions (`conv1d` groups=C, padding [k-1, 0], then `silu`), one `linear_attention` node that
+applies the layer's gate transforms itself (logsigmoid / normalizer, softplus with A_log and
+dt_bias, sigmoid beta, L2-normalised q and k), a gated per-head `rms_norm` and the output
+projection. Called by exporter._module_node with x channels-last ([B, T, D])."""
+
+from .nn import linear_attention as la
+
+
+def _weights(b, name, m, **roles):
+    return {role: b.tensor(f"{name}.{src}", getattr(m, src)) for role, src in roles.items()
+            if getattr(m, src, None) is not None}
+
+
+def _linear(b, name, lin, x):
+    return b.add(name, "linear", [x], lin.out_features,
+                 weights=_weights(b, name, lin, weight="weight", bias="bias"), layout=x.layout)
+
+
+def _projection(b, name, m, proj, conv, x):
+    """proj(x), then the layer's short convolution when it has one."""
+    y = _linear(b, f"{name}.{proj}", getattr(m, proj), x)
+    if getattr(m, "use_short_conv", False):
+        c = getattr(m, conv)
+        k = c.kernel_size[0]
+        y = b.add(f"{name}.{conv}", "conv1d", [y], y.channels,
+                  {"groups": y.channels, "padding": [k - 1, 0]},
+                  _weights(b, f"{name}.{conv}", c, weight="weight", bias="bias"), x.layout)
+        if c.activation == "silu":
+            y = b.add(f"{name}.{conv}_silu", "silu", [y], y.channels, layout=x.layout)
+    return y
+
+
+def _output(b, name, m, o, x):
+    """Per-head RMSNorm (gated by silu(g_proj(x)) when the layer has an output gate), o_proj."""
+    norm_name = "o_norm" if hasattr(m, "o_norm") else "g_norm_swish_gate"
+    norm = getattr(m, norm_name)
+    inputs = [o]
+    if norm.gate:
+        inputs.append(_linear(b, f"{name}.g_proj", m.g_proj, x))
+    y = b.add(f"{name}.{norm_name}", "rms_norm", inputs, o.channels,
+              {"groups": m.num_heads, "eps": norm.eps},
+              _weights(b, f"{name}.{norm_name}", norm, weight="weight"), x.layout)
+    return _linear(b, f"{name}.o_proj", m.o_proj, y)
+
+
+def emit(b, name, m, x):
+    q = _projection(b, name, m, "q_proj", "q_conv1d", x)
+    k = _projection(b, name, m, "k_proj", "k_conv1d", x)
+    v = _projection(b, name, m, "v_proj", "v_conv1d", x)
+    attrs = {"heads": m.num_heads}
+    weights = {}
+    if isinstance(m, la.GatedLinearAttention):
+        low = _linear(b, f"{name}.gk_proj.0", m.gk_proj[0], x)
+        gk = _linear(b, f"{name}.gk_proj.1", m.gk_proj[1], low)
+        inputs = [q, k, v, gk]
+        attrs.update(variant="gla", decay="logsigmoid",
+                     gate_normalizer=float(m.gate_logit_normalizer))
+        if m.clamp_min is not None:
+            attrs["gate_clamp_min"] = float(m.clamp_min)
+    elif isinstance(m, la.MultiScaleRetention):
+        inputs = [q, k, v]
+        attrs.update(variant="retention")
+    elif isinstance(m, (la.GatedDeltaNet, la.DeltaNet)):
+        beta = _linear(b, f"{name}.b_proj", m.b_proj, x)
+        attrs.update(qk_norm="l2", beta="sigmoid", allow_neg_eigval=int(m.allow_neg_eigval))
+        if isinstance(m, la.GatedDeltaNet):
+            a = _linear(b, f"{name}.a_proj", m.a_proj, x)
+            inputs = [q, k, v, a, beta]
+            attrs.update(variant="gated_delta", decay="softplus")
+            weights = {"A_log": b.tensor(f"{name}.A_log", m.A_log),
+                       "dt_bias": b.tensor(f"{name}.dt_bias", m.dt_bias)}
+        else:
+            inputs = [q, k, v, beta]
+            attrs.update(variant="delta")
+    else:
+        raise TypeError(type(m).__name__)
+    o = b.add(f"{name}.attn", "linear_attention", inputs, m.value_dim, attrs, weights, x.layout)
+    return _output(b, name, m, o, x)
+
+
+LAYERS = (la.GatedLinearAttention, la.MultiScaleRetention, la.DeltaNet)
