@@ -42,6 +42,7 @@ LAYERS = {
     "retention": lambda: la.MultiScaleRetention(32, num_heads=2),
     "delta": lambda: la.DeltaNet(32, num_heads=2, use_gate=True, allow_neg_eigval=True),
     "gated_delta": lambda: la.GatedDeltaNet(32, head_dim=8, num_heads=2),
+    "kda": lambda: la.KimiDeltaAttention(32, head_dim=8, num_heads=2, num_v_heads=4),
 }
 
 

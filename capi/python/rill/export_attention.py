@@ -5,6 +5,8 @@ applies the layer's gate transforms itself (logsigmoid / normalizer, softplus wi
 dt_bias, sigmoid beta, L2-normalised q and k), a gated per-head `rms_norm` and the output
 projection. Called by exporter._module_node with x channels-last ([B, T, D])."""
 
+import torch.nn as nn
+
 from .nn import linear_attention as la
 
 
@@ -38,9 +40,13 @@ def _output(b, name, m, o, x):
     norm = getattr(m, norm_name)
     inputs = [o]
     if norm.gate:
-        inputs.append(_linear(b, f"{name}.g_proj", m.g_proj, x))
+        if isinstance(m.g_proj, nn.Sequential):  # low-rank (KDA)
+            low = _linear(b, f"{name}.g_proj.0", m.g_proj[0], x)
+            inputs.append(_linear(b, f"{name}.g_proj.1", m.g_proj[1], low))
+        else:
+            inputs.append(_linear(b, f"{name}.g_proj", m.g_proj, x))
     y = b.add(f"{name}.{norm_name}", "rms_norm", inputs, o.channels,
-              {"groups": m.num_heads, "eps": norm.eps},
+              {"groups": m.num_heads, "eps": norm.eps, "activation": norm.activation},
               _weights(b, f"{name}.{norm_name}", norm, weight="weight"), x.layout)
     return _linear(b, f"{name}.o_proj", m.o_proj, y)
 
@@ -62,6 +68,16 @@ def emit(b, name, m, x):
     elif isinstance(m, la.MultiScaleRetention):
         inputs = [q, k, v]
         attrs.update(variant="retention")
+    elif isinstance(m, la.KimiDeltaAttention):
+        low = _linear(b, f"{name}.f_proj.0", m.f_proj[0], x)
+        f = _linear(b, f"{name}.f_proj.1", m.f_proj[1], low)
+        beta = _linear(b, f"{name}.b_proj", m.b_proj, x)
+        inputs = [q, k, v, f, beta]
+        attrs.update(variant="kda", heads=m.num_qk_heads, value_heads=m.num_v_heads,
+                     decay="softplus", qk_norm="l2", beta="sigmoid",
+                     allow_neg_eigval=int(m.allow_neg_eigval))
+        weights = {"A_log": b.tensor(f"{name}.A_log", m.A_log),
+                   "dt_bias": b.tensor(f"{name}.dt_bias", m.dt_bias)}
     elif isinstance(m, (la.GatedDeltaNet, la.DeltaNet)):
         beta = _linear(b, f"{name}.b_proj", m.b_proj, x)
         attrs.update(qk_norm="l2", beta="sigmoid", allow_neg_eigval=int(m.allow_neg_eigval))

@@ -1,8 +1,9 @@
 // rms_norm: root-mean-square norm per frame over groups of channels (per head), with an optional
-// swish output gate (fla RMSNorm / FusedRMSNormGated, Zhang & Sennrich 2019):
-//   y[c, t] = x[c, t] / sqrt(mean_{c' in group(c)} x[c', t]^2 + eps) * w[c]   (* silu(g[c, t]))
-// attrs: groups (1), eps (1e-5); weight `weight` [C] or [C / groups] (shared by the groups, as a
-// per-head norm's weight); optional second input g (C channels).
+// output gate (fla RMSNorm / FusedRMSNormGated, Zhang & Sennrich 2019):
+//   y[c, t] = x[c, t] / sqrt(mean_{c' in group(c)} x[c', t]^2 + eps) * w[c]   (* act(g[c, t]))
+// attrs: groups (1), eps (1e-5), activation of the gate ("swish": g sigmoid(g), the default, or
+// "sigmoid"); weight `weight` [C] or [C / groups] (shared by the groups, as a per-head norm's
+// weight); optional second input g (C channels).
 #include <algorithm>
 #include <cmath>
 
@@ -17,8 +18,8 @@ namespace {
 
 class RmsNormOp final : public Op {
 public:
-    RmsNormOp(uint32_t groups, float eps, const Tensor* weight, bool gated)
-        : groups_(groups), eps_(eps), gated_(gated) {
+    RmsNormOp(uint32_t groups, float eps, const Tensor* weight, bool gated, bool swish)
+        : groups_(groups), eps_(eps), gated_(gated), swish_(swish) {
         if (weight)
             weight_ = *weight;
     }
@@ -66,7 +67,7 @@ public:
                 if (gated_) {
                     const float* gt = in[1].channel(c);
                     for (size_t t = 0; t < n; ++t)
-                        y[t] *= gt[t] / (1.0f + std::exp(-gt[t]));
+                        y[t] *= (swish_ ? gt[t] : 1.0f) / (1.0f + std::exp(-gt[t]));
                 }
             }
         }
@@ -75,7 +76,7 @@ public:
 private:
     uint32_t groups_;
     float eps_;
-    bool gated_;
+    bool gated_, swish_;
     Tensor weight_;
     float* scale_ = nullptr; // per frame (scratch)
 };
@@ -86,9 +87,12 @@ std::unique_ptr<Op> make_rms_norm(const OpBuildContext& ctx) {
     const double eps = ctx.attr_float("eps", 1e-5);
     if (groups < 1 || groups > 65536 || !(eps >= 0))
         ctx.fail("attributes 'groups' (>= 1) and 'eps' (>= 0) are out of range");
+    const std::string act = ctx.attr_string("activation", "swish");
+    if (act != "swish" && act != "sigmoid")
+        ctx.fail("attribute 'activation' is '" + act + "'; expected swish or sigmoid");
     return std::make_unique<RmsNormOp>(uint32_t(groups), float(eps),
                                        ctx.optional_weight("weight", {-1}),
-                                       ctx.node.inputs.size() == 2);
+                                       ctx.node.inputs.size() == 2, act == "swish");
 }
 
 } // namespace

@@ -10,6 +10,8 @@ output are [B, T, D] (fla's convention); the recurrences are the naive ones of l
     DeltaNet               fla.layers.DeltaNet (short convs + SiLU, L2 q/k, sigmoid beta)
     GatedDeltaNet          fla.layers.GatedDeltaNet (short convs, L2 q/k, softplus decay with A_log
                            and dt_bias, sigmoid beta, FusedRMSNormGated output gate)
+    KimiDeltaAttention     fla.layers.KimiDeltaAttention (per-key-channel decay from a low-rank
+                           f_proj, value heads >= q/k heads, sigmoid-gated RMSNorm)
 
 Parameter names checked against fla-org/flash-linear-attention (fla/layers/gla.py,
 multiscale_retention.py, delta_net.py, gated_deltanet.py; fla/modules/convolution.py,
@@ -43,17 +45,20 @@ class ShortConvolution(nn.Conv1d):
 
 
 class RMSNormGated(nn.Module):
-    """fla FusedRMSNormGated (swish): x / sqrt(mean(x^2) + eps) * weight * silu(g) over the last
-    axis (one head's D values); weight [D] shared by the heads. gate=False: fla RMSNorm."""
+    """fla FusedRMSNormGated: x / sqrt(mean(x^2) + eps) * weight * act(g) over the last axis (one
+    head's D values), act = silu ("swish") or sigmoid; weight [D] shared by the heads.
+    gate=False: fla RMSNorm."""
 
-    def __init__(self, hidden_size, eps=1e-5, gate=True):
+    def __init__(self, hidden_size, eps=1e-5, gate=True, activation="swish"):
         super().__init__()
         self.weight = nn.Parameter(torch.ones(hidden_size))
-        self.eps, self.gate = eps, gate
+        self.eps, self.gate, self.activation = eps, gate, activation
 
     def forward(self, x, g=None):
         y = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
-        return y * F.silu(g) if self.gate else y
+        if not self.gate:
+            return y
+        return y * (F.silu(g) if self.activation == "swish" else torch.sigmoid(g))
 
 
 def _heads(x, d):
@@ -214,6 +219,53 @@ class GatedDeltaNet(DeltaNet):
         x = hidden_states
         q, k, v = self._qkv(x)
         g = (-self.A_log.exp() * F.softplus(self.a_proj(x) + self.dt_bias)).transpose(1, 2)
+        o = _per_sequence(lambda q, k, v, b, g: ref.gated_delta(q, k, v, b, g)[0], q, k, v,
+                          self._beta(x), g)
+        return self._output(o, x)
+
+
+class KimiDeltaAttention(DeltaNet):
+    def __init__(self, hidden_size=2048, expand_v=1, head_dim=128, num_heads=16, num_v_heads=None,
+                 use_short_conv=True, conv_size=4, conv_bias=False, allow_neg_eigval=False,
+                 norm_eps=1e-5):
+        nn.Module.__init__(self)
+        H = num_heads
+        HV = num_v_heads if num_v_heads is not None else num_heads
+        if HV % H:
+            raise ValueError("num_v_heads must be a multiple of num_heads")
+        self.num_heads, self.num_v_heads, self.use_gate = HV, HV, True
+        self.num_qk_heads, self.allow_neg_eigval = H, allow_neg_eigval
+        self.head_k_dim, self.head_v_dim = head_dim, int(head_dim * expand_v)
+        self.key_dim, self.value_dim = H * head_dim, HV * self.head_v_dim
+        self.use_short_conv = use_short_conv
+        self.q_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
+        self.k_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
+        self.v_proj = nn.Linear(hidden_size, self.value_dim, bias=False)
+        if use_short_conv:
+            self.q_conv1d = ShortConvolution(self.key_dim, conv_size, conv_bias)
+            self.k_conv1d = ShortConvolution(self.key_dim, conv_size, conv_bias)
+            self.v_conv1d = ShortConvolution(self.value_dim, conv_size, conv_bias)
+        gate_dim = HV * head_dim
+        self.f_proj = nn.Sequential(nn.Linear(hidden_size, self.head_v_dim, bias=False),
+                                    nn.Linear(self.head_v_dim, gate_dim, bias=False))
+        self.b_proj = nn.Linear(hidden_size, HV, bias=False)
+        self.A_log = nn.Parameter(torch.log(torch.empty(HV).uniform_(1, 16)))
+        dt = torch.exp(torch.rand(gate_dim) * (math.log(0.1) - math.log(0.001)) +
+                       math.log(0.001)).clamp(min=1e-4)
+        self.dt_bias = nn.Parameter(dt + torch.log(-torch.expm1(-dt)))
+        self.g_proj = nn.Sequential(nn.Linear(hidden_size, self.head_v_dim, bias=False),
+                                    nn.Linear(self.head_v_dim, self.value_dim, bias=True))
+        self.o_norm = RMSNormGated(self.head_v_dim, eps=norm_eps, activation="sigmoid")
+        self.o_proj = nn.Linear(self.value_dim, hidden_size, bias=False)
+
+    def forward(self, hidden_states):
+        x = hidden_states
+        HV, K = self.num_v_heads, self.head_k_dim
+        q, k, v = self._qkv(x)
+        group = HV // self.num_qk_heads
+        q, k = q.repeat_interleave(group, 1), k.repeat_interleave(group, 1)
+        f = _heads(self.f_proj(x) + self.dt_bias, K)                     # [B, HV, T, K]
+        g = -self.A_log.exp()[None, :, None, None] * F.softplus(f)
         o = _per_sequence(lambda q, k, v, b, g: ref.gated_delta(q, k, v, b, g)[0], q, k, v,
                           self._beta(x), g)
         return self._output(o, x)
