@@ -293,7 +293,19 @@ def rms_norm_gated():
 
 T_NORM = 500
 
+
+def hgrn():
+    """HGRN: h = exp(g) h + x per channel, 4096 frames, from the raw forget logit."""
+    torch.manual_seed(88)
+    D, T = 6, 4096
+    x, graw = rand(D, T), rand(D, T) + 2
+    h, _ = ref.hgrn(x.T, F.logsigmoid(graw).T)
+    nodes = [node("s", "split", ["x"], {"sizes": [D, D]}),
+             node("h", "hgrn", ["s", "s:1"], {"gate": "logsigmoid"})]
+    return op_case("la_hgrn", torch.cat([x, graw], 0), h.T, nodes,
+                   tol=1e-5 * float(h.abs().max()))
+
 CASES = [linear, lambda: linear(True, "elu", 85), lambda: linear(False, "relu", 86), retention,
          simple_gla, gla, gla_strong_decay, delta, lambda: delta(True), gated_delta, kda,
          delta_product, mamba2, mlstm, rwkv5, rwkv7, gla_after_noncausal_conv,
-         global_attention, lambda: global_attention("relu", False), rms_norm_gated]
+         global_attention, lambda: global_attention("relu", False), rms_norm_gated, hgrn]

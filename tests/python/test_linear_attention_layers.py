@@ -42,6 +42,7 @@ LAYERS = {
     "retention": lambda: la.MultiScaleRetention(32, num_heads=2),
     "delta": lambda: la.DeltaNet(32, num_heads=2, use_gate=True, allow_neg_eigval=True),
     "gated_delta": lambda: la.GatedDeltaNet(32, head_dim=8, num_heads=2),
+    "hgrn": lambda: la.HGRNAttention(32),
     "kda": lambda: la.KimiDeltaAttention(32, head_dim=8, num_heads=2, num_v_heads=4),
 }
 
@@ -58,7 +59,7 @@ class LinearAttentionLayers(unittest.TestCase):
                 path = self.dir / f"{name}.rill"
                 report = rill.export(module, path, x, 16000, verbose=False)
                 self.assertEqual(report.latency_frames, 0)
-                self.assertIn("linear_attention", report.ops)
+                self.assertIn("hgrn" if name == "hgrn" else "linear_attention", report.ops)
                 with torch.no_grad():
                     scale = float(module(torch.from_numpy(x)[None]).abs().max())
                 for block in (1, 64, T):

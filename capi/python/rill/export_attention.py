@@ -51,7 +51,28 @@ def _output(b, name, m, o, x):
     return _linear(b, f"{name}.o_proj", m.o_proj, y)
 
 
+def _hgrn(b, name, m, x):
+    """h = exp(log f) h + silu(i) (1 - f), f = sigmoid(f_proj x); 1 - f = sigmoid(-f_proj x)."""
+    i = _linear(b, f"{name}.i_proj", m.i_proj, x)
+    f = _linear(b, f"{name}.f_proj", m.f_proj, x)
+    keep = b.add(f"{name}.input_gate", "sigmoid",
+                 [b.add(f"{name}.neg_f", "affine", [f], f.channels, {"scale": -1.0},
+                        layout=x.layout)], f.channels, layout=x.layout)
+    i = b.add(f"{name}.input", "mul",
+              [b.add(f"{name}.i_silu", "silu", [i], i.channels, layout=x.layout), keep],
+              i.channels, layout=x.layout)
+    h = b.add(f"{name}.hgrn", "hgrn", [i, f], i.channels, {"gate": "logsigmoid"},
+              layout=x.layout)
+    g = _linear(b, f"{name}.g_proj", m.g_proj, x)
+    y = b.add(f"{name}.g_norm", "rms_norm", [h, g], h.channels,
+              {"groups": 1, "eps": m.g_norm.eps, "activation": m.g_norm.activation},
+              _weights(b, f"{name}.g_norm", m.g_norm, weight="weight"), x.layout)
+    return _linear(b, f"{name}.o_proj", m.o_proj, y)
+
+
 def emit(b, name, m, x):
+    if isinstance(m, la.HGRNAttention):
+        return _hgrn(b, name, m, x)
     q = _projection(b, name, m, "q_proj", "q_conv1d", x)
     k = _projection(b, name, m, "k_proj", "k_conv1d", x)
     v = _projection(b, name, m, "v_proj", "v_conv1d", x)
@@ -96,4 +117,4 @@ def emit(b, name, m, x):
     return _output(b, name, m, o, x)
 
 
-LAYERS = (la.GatedLinearAttention, la.MultiScaleRetention, la.DeltaNet)
+LAYERS = (la.GatedLinearAttention, la.MultiScaleRetention, la.DeltaNet, la.HGRNAttention)

@@ -21,6 +21,7 @@ const OpRegistry& OpRegistry::instance() {
         register_global_linear_attention_ops(r);
         register_token_ops(r);
         register_rms_norm_ops(r);
+        register_hgrn_ops(r);
         return r;
     }();
     return registry;

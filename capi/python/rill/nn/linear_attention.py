@@ -10,6 +10,8 @@ output are [B, T, D] (fla's convention); the recurrences are the naive ones of l
     DeltaNet               fla.layers.DeltaNet (short convs + SiLU, L2 q/k, sigmoid beta)
     GatedDeltaNet          fla.layers.GatedDeltaNet (short convs, L2 q/k, softplus decay with A_log
                            and dt_bias, sigmoid beta, FusedRMSNormGated output gate)
+    HGRNAttention          fla.layers.HGRNAttention (first-layer form: no lower bound, no short
+                           convolutions): h = f h + silu(i)(1 - f), f = sigmoid(f_proj x)
     KimiDeltaAttention     fla.layers.KimiDeltaAttention (per-key-channel decay from a low-rank
                            f_proj, value heads >= q/k heads, sigmoid-gated RMSNorm)
 
@@ -269,3 +271,21 @@ class KimiDeltaAttention(DeltaNet):
         o = _per_sequence(lambda q, k, v, b, g: ref.gated_delta(q, k, v, b, g)[0], q, k, v,
                           self._beta(x), g)
         return self._output(o, x)
+
+
+class HGRNAttention(nn.Module):
+    def __init__(self, hidden_size=1024, expand_ratio=1, norm_eps=1e-5):
+        super().__init__()
+        self.input_dim = int(hidden_size * expand_ratio)
+        self.i_proj = nn.Linear(hidden_size, self.input_dim, bias=False)
+        self.f_proj = nn.Linear(hidden_size, self.input_dim, bias=False)
+        self.g_proj = nn.Linear(hidden_size, self.input_dim, bias=False)
+        self.g_norm = RMSNormGated(self.input_dim, eps=norm_eps)
+        self.o_proj = nn.Linear(self.input_dim, hidden_size, bias=False)
+
+    def forward(self, hidden_states):
+        x = hidden_states
+        f = F.logsigmoid(self.f_proj(x))
+        i = F.silu(self.i_proj(x)) * (1 - f.exp())
+        o = torch.stack([ref.hgrn(i[b], f[b])[0] for b in range(x.shape[0])], 0)
+        return self.o_proj(self.g_norm(o, self.g_proj(x)))
