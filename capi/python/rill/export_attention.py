@@ -5,6 +5,8 @@ applies the layer's gate transforms itself (logsigmoid / normalizer, softplus wi
 dt_bias, sigmoid beta, L2-normalised q and k), a gated per-head `rms_norm` and the output
 projection. Called by exporter._module_node with x channels-last ([B, T, D])."""
 
+import dataclasses
+
 import torch.nn as nn
 
 from .nn import linear_attention as la
@@ -70,9 +72,44 @@ def _hgrn(b, name, m, x):
     return _linear(b, f"{name}.o_proj", m.o_proj, y)
 
 
+def _outputs(v, sizes):
+    """The outputs of a split node v as values."""
+    return [dataclasses.replace(v, ref=v.ref if i == 0 else f"{v.ref}:{i}", channels=c)
+            for i, c in enumerate(sizes)]
+
+
+def _mamba2(b, name, m, x):
+    """in_proj -> split z, xBC, dt; conv1d (depthwise, causal) + silu; split x, B, C; the mamba2
+    variant of linear_attention; rms_norm with the gate first (norm_before_gate=False); out_proj."""
+    zxbcdt = _linear(b, f"{name}.in_proj", m.in_proj, x)
+    sizes = [m.d_inner, m.conv_dim, m.nheads]
+    z, xbc, dt = _outputs(b.add(f"{name}.split", "split", [zxbcdt], m.d_inner,
+                                {"sizes": sizes}, layout=x.layout), sizes)
+    k = m.conv1d.kernel_size[0]
+    xbc = b.add(f"{name}.conv1d", "conv1d", [xbc], m.conv_dim,
+                {"groups": m.conv_dim, "padding": [k - 1, 0]},
+                _weights(b, f"{name}.conv1d", m.conv1d, weight="weight", bias="bias"), x.layout)
+    xbc = b.add(f"{name}.conv1d_silu", "silu", [xbc], m.conv_dim, layout=x.layout)
+    gs = m.ngroups * m.d_state
+    xs, bs, cs = _outputs(b.add(f"{name}.split_xbc", "split", [xbc], m.d_inner,
+                                {"sizes": [m.d_inner, gs, gs]}, layout=x.layout),
+                          [m.d_inner, gs, gs])
+    y = b.add(f"{name}.ssd", "linear_attention", [cs, bs, xs, dt], m.d_inner,
+              {"variant": "mamba2", "heads": m.ngroups, "value_heads": m.nheads},
+              {"A_log": b.tensor(f"{name}.A_log", m.A_log),
+               "dt_bias": b.tensor(f"{name}.dt_bias", m.dt_bias),
+               "D": b.tensor(f"{name}.D", m.D)}, x.layout)
+    y = b.add(f"{name}.norm", "rms_norm", [y, z], m.d_inner,
+              {"groups": m.ngroups, "eps": m.norm.eps, "gate_first": 1},
+              _weights(b, f"{name}.norm", m.norm, weight="weight"), x.layout)
+    return _linear(b, f"{name}.out_proj", m.out_proj, y)
+
+
 def emit(b, name, m, x):
     if isinstance(m, la.HGRNAttention):
         return _hgrn(b, name, m, x)
+    if isinstance(m, la.Mamba2):
+        return _mamba2(b, name, m, x)
     q = _projection(b, name, m, "q_proj", "q_conv1d", x)
     k = _projection(b, name, m, "k_proj", "k_conv1d", x)
     v = _projection(b, name, m, "v_proj", "v_conv1d", x)
@@ -117,4 +154,5 @@ def emit(b, name, m, x):
     return _output(b, name, m, o, x)
 
 
-LAYERS = (la.GatedLinearAttention, la.MultiScaleRetention, la.DeltaNet, la.HGRNAttention)
+LAYERS = (la.GatedLinearAttention, la.MultiScaleRetention, la.DeltaNet, la.HGRNAttention,
+          la.Mamba2)

@@ -2,8 +2,9 @@
 // output gate (fla RMSNorm / FusedRMSNormGated, Zhang & Sennrich 2019):
 //   y[c, t] = x[c, t] / sqrt(mean_{c' in group(c)} x[c', t]^2 + eps) * w[c]   (* act(g[c, t]))
 // attrs: groups (1), eps (1e-5), activation of the gate ("swish": g sigmoid(g), the default, or
-// "sigmoid"); weight `weight` [C] or [C / groups] (shared by the groups, as a per-head norm's
-// weight); optional second input g (C channels).
+// "sigmoid"), gate_first (0; 1: the gate multiplies x before the norm, mamba's RMSNormGated with
+// norm_before_gate=False: y = rms(x act(g)) w); weight `weight` [C] or [C / groups] (shared by
+// the groups, as a per-head norm's weight); optional second input g (C channels).
 #include <algorithm>
 #include <cmath>
 
@@ -18,8 +19,9 @@ namespace {
 
 class RmsNormOp final : public Op {
 public:
-    RmsNormOp(uint32_t groups, float eps, const Tensor* weight, bool gated, bool swish)
-        : groups_(groups), eps_(eps), gated_(gated), swish_(swish) {
+    RmsNormOp(uint32_t groups, float eps, const Tensor* weight, bool gated, bool swish,
+              bool gate_first)
+        : groups_(groups), eps_(eps), gated_(gated), swish_(swish), gate_first_(gate_first) {
         if (weight)
             weight_ = *weight;
     }
@@ -42,15 +44,34 @@ public:
     }
     void prepare(Arena& arena, const PrepareInfo& info) override {
         scale_ = arena.scratch<float>(std::max<size_t>(1, info.max_input_frames));
+        gated_x_ = gate_first_ ? arena.scratch<float>(size_t(info.inputs[0].channels) *
+                                                      std::max<size_t>(1, info.max_input_frames))
+                               : nullptr;
     }
+
+    float act(float g) const noexcept { return (swish_ ? g : 1.0f) / (1.0f + std::exp(-g)); }
 
     void process(const ConstView* in, const View* out, size_t n, size_t,
                  const ProcessContext&) noexcept override {
         const uint32_t per = in[0].channels / groups_;
+        // The normalised input: x, or x act(g) when the gate comes first.
+        auto source = [&](uint32_t c) -> const float* {
+            if (!gate_first_)
+                return in[0].channel(c);
+            return gated_x_ + size_t(c) * n;
+        };
+        if (gate_first_)
+            for (uint32_t c = 0; c < in[0].channels; ++c) {
+                const float* x = in[0].channel(c);
+                const float* g = in[1].channel(c);
+                float* d = gated_x_ + size_t(c) * n;
+                for (size_t t = 0; t < n; ++t)
+                    d[t] = x[t] * act(g[t]);
+            }
         for (uint32_t g = 0; g < groups_; ++g) {
             std::fill_n(scale_, n, 0.0f);
             for (uint32_t c = g * per; c < (g + 1) * per; ++c) {
-                const float* x = in[0].channel(c);
+                const float* x = source(c);
                 for (size_t t = 0; t < n; ++t)
                     scale_[t] += x[t] * x[t];
             }
@@ -60,14 +81,14 @@ public:
                 const float w = weight_.data
                                     ? weight_.data[weight_.numel() == int64_t(per) ? c - g * per : c]
                                     : 1.0f;
-                const float* x = in[0].channel(c);
+                const float* x = source(c);
                 float* y = out[0].channel(c);
                 for (size_t t = 0; t < n; ++t)
                     y[t] = x[t] * scale_[t] * w;
-                if (gated_) {
+                if (gated_ && !gate_first_) {
                     const float* gt = in[1].channel(c);
                     for (size_t t = 0; t < n; ++t)
-                        y[t] *= (swish_ ? gt[t] : 1.0f) / (1.0f + std::exp(-gt[t]));
+                        y[t] *= act(gt[t]);
                 }
             }
         }
@@ -76,9 +97,10 @@ public:
 private:
     uint32_t groups_;
     float eps_;
-    bool gated_, swish_;
+    bool gated_, swish_, gate_first_;
     Tensor weight_;
-    float* scale_ = nullptr; // per frame (scratch)
+    float* scale_ = nullptr;   // per frame (scratch)
+    float* gated_x_ = nullptr; // x act(g) when the gate comes first (scratch)
 };
 
 std::unique_ptr<Op> make_rms_norm(const OpBuildContext& ctx) {
@@ -88,11 +110,14 @@ std::unique_ptr<Op> make_rms_norm(const OpBuildContext& ctx) {
     if (groups < 1 || groups > 65536 || !(eps >= 0))
         ctx.fail("attributes 'groups' (>= 1) and 'eps' (>= 0) are out of range");
     const std::string act = ctx.attr_string("activation", "swish");
+    if (ctx.attr_int("gate_first", 0) != 0 && ctx.node.inputs.size() != 2)
+        ctx.fail("attribute 'gate_first' needs the gate input");
     if (act != "swish" && act != "sigmoid")
         ctx.fail("attribute 'activation' is '" + act + "'; expected swish or sigmoid");
     return std::make_unique<RmsNormOp>(uint32_t(groups), float(eps),
                                        ctx.optional_weight("weight", {-1}),
-                                       ctx.node.inputs.size() == 2, act == "swish");
+                                       ctx.node.inputs.size() == 2, act == "swish",
+                                       ctx.attr_int("gate_first", 0) != 0);
 }
 
 } // namespace

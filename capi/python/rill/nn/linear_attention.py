@@ -12,6 +12,9 @@ output are [B, T, D] (fla's convention); the recurrences are the naive ones of l
                            and dt_bias, sigmoid beta, FusedRMSNormGated output gate)
     HGRNAttention          fla.layers.HGRNAttention (first-layer form: no lower bound, no short
                            convolutions): h = f h + silu(i)(1 - f), f = sigmoid(f_proj x)
+    Mamba2                 mamba_ssm Mamba2 (in_proj -> z, xBC, dt; causal depthwise conv1d + SiLU on
+                           xBC; SSD with A_log, dt_bias, D; RMSNormGated(norm_before_gate=False)
+                           with group_size d_inner / ngroups; out_proj)
     KimiDeltaAttention     fla.layers.KimiDeltaAttention (per-key-channel decay from a low-rank
                            f_proj, value heads >= q/k heads, sigmoid-gated RMSNorm)
 
@@ -289,3 +292,46 @@ class HGRNAttention(nn.Module):
         i = F.silu(self.i_proj(x)) * (1 - f.exp())
         o = torch.stack([ref.hgrn(i[b], f[b])[0] for b in range(x.shape[0])], 0)
         return self.o_proj(self.g_norm(o, self.g_proj(x)))
+
+
+class Mamba2(nn.Module):
+    """state-spaces/mamba Mamba2 (the sequential path, parameter names in_proj, conv1d, dt_bias,
+    A_log, D, norm.weight, out_proj)."""
+
+    def __init__(self, d_model, d_state=64, d_conv=4, expand=2, headdim=64, ngroups=1,
+                 norm_eps=1e-5, conv_bias=True, bias=False):
+        super().__init__()
+        self.d_inner = expand * d_model
+        self.d_state, self.headdim, self.ngroups = d_state, headdim, ngroups
+        self.nheads = self.d_inner // headdim
+        self.conv_dim = self.d_inner + 2 * ngroups * d_state
+        self.in_proj = nn.Linear(d_model, 2 * self.d_inner + 2 * ngroups * d_state + self.nheads,
+                                 bias=bias)
+        self.conv1d = nn.Conv1d(self.conv_dim, self.conv_dim, d_conv, groups=self.conv_dim,
+                                padding=d_conv - 1, bias=conv_bias)
+        dt = torch.exp(torch.rand(self.nheads) * (math.log(0.1) - math.log(0.001)) +
+                       math.log(0.001)).clamp(min=1e-4)
+        self.dt_bias = nn.Parameter(dt + torch.log(-torch.expm1(-dt)))
+        self.A_log = nn.Parameter(torch.log(torch.empty(self.nheads).uniform_(1, 16)))
+        self.D = nn.Parameter(torch.ones(self.nheads))
+        self.norm = RMSNormGated(self.d_inner // ngroups, eps=norm_eps)
+        self.norm.gate_first = True
+        self.out_proj = nn.Linear(self.d_inner, d_model, bias=bias)
+
+    def forward(self, u):
+        B, T, _ = u.shape
+        z, xbc, dt = torch.split(self.in_proj(u), [self.d_inner, self.conv_dim, self.nheads], -1)
+        xbc = F.silu(self.conv1d(xbc.transpose(1, 2))[..., :T].transpose(1, 2))
+        x, Bm, Cm = torch.split(xbc, [self.d_inner, self.ngroups * self.d_state,
+                                      self.ngroups * self.d_state], -1)
+        dt = F.softplus(dt + self.dt_bias).transpose(1, 2)       # [B, H, T]
+        group = self.nheads // self.ngroups
+        Bh = _heads(Bm, self.d_state).repeat_interleave(group, 1)
+        Ch = _heads(Cm, self.d_state).repeat_interleave(group, 1)
+        y = _per_sequence(lambda x, dt, b, c: ref.ssd(x, dt, -self.A_log.exp(), b, c, self.D)[0],
+                          _heads(x, self.headdim), dt, Bh, Ch)
+        y = y.transpose(1, 2).reshape(B, T, self.d_inner)
+        # RMSNormGated(norm_before_gate=False): rms(y silu(z)) * weight, per group.
+        g = (y * F.silu(z)).reshape(B, T, self.ngroups, -1)
+        y = g * torch.rsqrt(g.pow(2).mean(-1, keepdim=True) + self.norm.eps) * self.norm.weight
+        return self.out_proj(y.reshape(B, T, self.d_inner))
