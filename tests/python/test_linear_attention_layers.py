@@ -43,6 +43,7 @@ LAYERS = {
     "delta": lambda: la.DeltaNet(32, num_heads=2, use_gate=True, allow_neg_eigval=True),
     "gated_delta": lambda: la.GatedDeltaNet(32, head_dim=8, num_heads=2),
     "hgrn": lambda: la.HGRNAttention(32),
+    "mlstm": lambda: la.mLSTMLayer(32, num_heads=4),
     "mamba2": lambda: la.Mamba2(32, d_state=8, headdim=16, ngroups=2),
     "kda": lambda: la.KimiDeltaAttention(32, head_dim=8, num_heads=2, num_v_heads=4),
 }

@@ -105,7 +105,46 @@ def _mamba2(b, name, m, x):
     return _linear(b, f"{name}.out_proj", m.out_proj, y)
 
 
+def _headwise(b, name, proj, x):
+    """xlstm LinearHeadwiseExpand as one linear with its block-diagonal weight."""
+    w = {"weight": b.tensor(f"{name}.weight", proj.dense_weight())}
+    if proj.bias is not None:
+        w["bias"] = b.tensor(f"{name}.bias", proj.bias)
+    return b.add(name, "linear", [x], x.channels, weights=w, layout=x.layout)
+
+
+def _mlstm(b, name, m, x):
+    Di, NH = m.inner_dim, m.num_heads
+    up = _linear(b, f"{name}.proj_up", m.proj_up, x)
+    xm, z = _outputs(b.add(f"{name}.split", "split", [up], Di, {"sizes": [Di, Di]},
+                           layout=x.layout), [Di, Di])
+    conv = m.conv1d.conv
+    k = conv.kernel_size[0]
+    xc = b.add(f"{name}.conv1d", "conv1d", [xm], Di, {"groups": Di, "padding": [k - 1, 0]},
+               _weights(b, f"{name}.conv1d", conv, weight="weight", bias="bias"), x.layout)
+    xc = b.add(f"{name}.conv_act", "silu", [xc], Di, layout=x.layout)
+    q = _headwise(b, f"{name}.q_proj", m.q_proj, xc)
+    kk = _headwise(b, f"{name}.k_proj", m.k_proj, xc)
+    v = _headwise(b, f"{name}.v_proj", m.v_proj, xm)
+    cell = m.mlstm_cell
+    qkv = b.add(f"{name}.qkv", "concat", [q, kk, v], 3 * Di, layout=x.layout)
+    i = _linear(b, f"{name}.igate", cell.igate, qkv)
+    f = _linear(b, f"{name}.fgate", cell.fgate, qkv)
+    h = b.add(f"{name}.mlstm", "linear_attention", [q, kk, v, i, f], Di,
+              {"variant": "mlstm", "heads": NH}, layout=x.layout)
+    h = b.add(f"{name}.outnorm", "group_norm", [h], Di, {"groups": NH, "eps": cell.eps},
+              {"weight": b.tensor(f"{name}.outnorm.weight", 1 + cell.outnorm.weight)}, x.layout)
+    skip = b.add(f"{name}.skip", "affine", [xc], Di, {},
+                 {"weight": b.tensor(f"{name}.learnable_skip", m.learnable_skip)}, x.layout)
+    h = b.add(f"{name}.skip_add", "add", [h, skip], Di, layout=x.layout)
+    gate = b.add(f"{name}.ogate", "silu", [z], Di, layout=x.layout)
+    h = b.add(f"{name}.gated", "mul", [h, gate], Di, layout=x.layout)
+    return _linear(b, f"{name}.proj_down", m.proj_down, h)
+
+
 def emit(b, name, m, x):
+    if isinstance(m, la.mLSTMLayer):
+        return _mlstm(b, name, m, x)
     if isinstance(m, la.HGRNAttention):
         return _hgrn(b, name, m, x)
     if isinstance(m, la.Mamba2):
@@ -155,4 +194,4 @@ def emit(b, name, m, x):
 
 
 LAYERS = (la.GatedLinearAttention, la.MultiScaleRetention, la.DeltaNet, la.HGRNAttention,
-          la.Mamba2)
+          la.Mamba2, la.mLSTMLayer)

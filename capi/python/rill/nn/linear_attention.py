@@ -15,6 +15,9 @@ output are [B, T, D] (fla's convention); the recurrences are the naive ones of l
     Mamba2                 mamba_ssm Mamba2 (in_proj -> z, xBC, dt; causal depthwise conv1d + SiLU on
                            xBC; SSD with A_log, dt_bias, D; RMSNormGated(norm_before_gate=False)
                            with group_size d_inner / ngroups; out_proj)
+    mLSTMLayer             NX-AI/xlstm mLSTMLayer (proj_up, causal conv + SiLU, block-diagonal
+                           q/k/v projections, i/f gates from [q, k, v], stabilised mLSTM cell,
+                           per-head layer norm, learnable skip, SiLU output gate, proj_down)
     KimiDeltaAttention     fla.layers.KimiDeltaAttention (per-key-channel decay from a low-rank
                            f_proj, value heads >= q/k heads, sigmoid-gated RMSNorm)
 
@@ -335,3 +338,83 @@ class Mamba2(nn.Module):
         g = (y * F.silu(z)).reshape(B, T, self.ngroups, -1)
         y = g * torch.rsqrt(g.pow(2).mean(-1, keepdim=True) + self.norm.eps) * self.norm.weight
         return self.out_proj(y.reshape(B, T, self.d_inner))
+
+
+class LinearHeadwiseExpand(nn.Module):
+    """xlstm LinearHeadwiseExpand: a block-diagonal linear map, weight [heads, out/heads, in/heads]:
+    y[..., h, o] = sum_d x[..., h, d] weight[h, o, d] (+ bias)."""
+
+    def __init__(self, in_features, num_heads, bias=False):
+        super().__init__()
+        self.num_heads = num_heads
+        d = in_features // num_heads
+        self.weight = nn.Parameter(torch.randn(num_heads, d, d) * math.sqrt(2 / 5 / d))
+        self.bias = nn.Parameter(torch.zeros(in_features)) if bias else None
+
+    def forward(self, x):
+        shape = x.shape
+        y = torch.einsum("...hd,hod->...ho", x.reshape(*shape[:-1], self.num_heads, -1),
+                         self.weight).reshape(shape)
+        return y + self.bias if self.bias is not None else y
+
+    def dense_weight(self):
+        return torch.block_diag(*self.weight)
+
+
+class _CausalConv1d(nn.Module):
+    """xlstm CausalConv1d: a depthwise conv (module `conv`, with bias), causal."""
+
+    def __init__(self, feature_dim, kernel_size):
+        super().__init__()
+        self.conv = nn.Conv1d(feature_dim, feature_dim, kernel_size, padding=kernel_size - 1,
+                              groups=feature_dim, bias=True)
+
+    def forward(self, x):                                   # [B, T, C]
+        return self.conv(x.transpose(1, 2))[..., :x.shape[1]].transpose(1, 2)
+
+
+class _mLSTMCell(nn.Module):
+    def __init__(self, embedding_dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.igate = nn.Linear(3 * embedding_dim, num_heads)
+        self.fgate = nn.Linear(3 * embedding_dim, num_heads)
+        self.outnorm = nn.Module()
+        self.outnorm.weight = nn.Parameter(torch.zeros(embedding_dim))  # used as 1 + weight
+        self.eps = 1e-5
+
+    def forward(self, q, k, v):
+        B, T, D = q.shape
+        NH = self.num_heads
+        qkv = torch.cat([q, k, v], -1)
+        i = self.igate(qkv).transpose(1, 2)                 # [B, NH, T]
+        f = self.fgate(qkv).transpose(1, 2)
+        h = torch.stack([ref.mlstm(_heads(q, D // NH)[b], _heads(k, D // NH)[b],
+                                   _heads(v, D // NH)[b], i[b], f[b])[0] for b in range(B)], 0)
+        h = F.group_norm(h.transpose(1, 2).reshape(B * T, D), NH, 1 + self.outnorm.weight,
+                         None, self.eps)
+        return h.reshape(B, T, D)
+
+
+class mLSTMLayer(nn.Module):
+    def __init__(self, embedding_dim, num_heads=4, proj_factor=2.0, conv1d_kernel_size=4,
+                 qkv_proj_blocksize=4, bias=False, round_proj_up_to_multiple_of=64):
+        super().__init__()
+        m = round_proj_up_to_multiple_of
+        inner = int(math.ceil(proj_factor * embedding_dim / m) * m)
+        self.inner_dim, self.num_heads = inner, num_heads
+        self.proj_up = nn.Linear(embedding_dim, 2 * inner, bias=bias)
+        proj_heads = inner // qkv_proj_blocksize
+        self.q_proj = LinearHeadwiseExpand(inner, proj_heads, bias)
+        self.k_proj = LinearHeadwiseExpand(inner, proj_heads, bias)
+        self.v_proj = LinearHeadwiseExpand(inner, proj_heads, bias)
+        self.conv1d = _CausalConv1d(inner, conv1d_kernel_size)
+        self.mlstm_cell = _mLSTMCell(inner, num_heads)
+        self.learnable_skip = nn.Parameter(torch.ones(inner))
+        self.proj_down = nn.Linear(inner, embedding_dim, bias=bias)
+
+    def forward(self, x):
+        x_mlstm, z = torch.split(self.proj_up(x), self.inner_dim, -1)
+        xc = F.silu(self.conv1d(x_mlstm))
+        h = self.mlstm_cell(self.q_proj(xc), self.k_proj(xc), self.v_proj(x_mlstm))
+        return self.proj_down((h + self.learnable_skip * xc) * F.silu(z))
