@@ -12,6 +12,7 @@ import torch.nn as nn
 
 import rill
 from rill.nn import linear_attention as la
+from rill.nn import recurrent_layers as rl
 
 T = 300
 
@@ -42,9 +43,9 @@ LAYERS = {
     "retention": lambda: la.MultiScaleRetention(32, num_heads=2),
     "delta": lambda: la.DeltaNet(32, num_heads=2, use_gate=True, allow_neg_eigval=True),
     "gated_delta": lambda: la.GatedDeltaNet(32, head_dim=8, num_heads=2),
-    "hgrn": lambda: la.HGRNAttention(32),
-    "mlstm": lambda: la.mLSTMLayer(32, num_heads=4),
-    "mamba2": lambda: la.Mamba2(32, d_state=8, headdim=16, ngroups=2),
+    "hgrn": lambda: rl.HGRNAttention(32),
+    "mlstm": lambda: rl.mLSTMLayer(32, num_heads=4),
+    "mamba2": lambda: rl.Mamba2(32, d_state=8, headdim=16, ngroups=2),
     "kda": lambda: la.KimiDeltaAttention(32, head_dim=8, num_heads=2, num_v_heads=4),
 }
 

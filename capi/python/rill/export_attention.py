@@ -1,5 +1,5 @@
-"""Exporter rules for the linear-attention layers of rill.nn.linear_attention (fla's layer
-classes): each layer becomes per-frame projections (`linear`), short causal depthwise
+"""Exporter rules for the layers of rill.nn.linear_attention and rill.nn.recurrent_layers (fla's
+layer classes, mamba's Mamba2, xlstm's mLSTMLayer): each layer becomes per-frame projections (`linear`), short causal depthwise
 convolutions (`conv1d` groups=C, padding [k-1, 0], then `silu`), one `linear_attention` node that
 applies the layer's gate transforms itself (logsigmoid / normalizer, softplus with A_log and
 dt_bias, sigmoid beta, L2-normalised q and k), a gated per-head `rms_norm` and the output
@@ -10,6 +10,7 @@ import dataclasses
 import torch.nn as nn
 
 from .nn import linear_attention as la
+from .nn import recurrent_layers as rl
 
 
 def _weights(b, name, m, **roles):
@@ -143,11 +144,11 @@ def _mlstm(b, name, m, x):
 
 
 def emit(b, name, m, x):
-    if isinstance(m, la.mLSTMLayer):
+    if isinstance(m, rl.mLSTMLayer):
         return _mlstm(b, name, m, x)
-    if isinstance(m, la.HGRNAttention):
+    if isinstance(m, rl.HGRNAttention):
         return _hgrn(b, name, m, x)
-    if isinstance(m, la.Mamba2):
+    if isinstance(m, rl.Mamba2):
         return _mamba2(b, name, m, x)
     q = _projection(b, name, m, "q_proj", "q_conv1d", x)
     k = _projection(b, name, m, "k_proj", "k_conv1d", x)
@@ -193,5 +194,5 @@ def emit(b, name, m, x):
     return _output(b, name, m, o, x)
 
 
-LAYERS = (la.GatedLinearAttention, la.MultiScaleRetention, la.DeltaNet, la.HGRNAttention,
-          la.Mamba2, la.mLSTMLayer)
+LAYERS = (la.GatedLinearAttention, la.MultiScaleRetention, la.DeltaNet, rl.HGRNAttention,
+          rl.Mamba2, rl.mLSTMLayer)

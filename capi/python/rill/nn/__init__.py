@@ -12,6 +12,10 @@ delayed by the reported latency. Parameter names follow the PyTorch layers they 
     film.py        FiLM driven by named model parameters                    -> film
     recurrent.py   LSTM, GRU, Recurrent (wraps nn.LSTM / nn.GRU)            -> lstm, gru
     delay.py       Delay                                                    -> delay
+    la_kernels.py  naive recurrences of every linear-attention variant (test oracles)
+    linear_attention.py  fla layers: GatedLinearAttention, MultiScaleRetention, DeltaNet,
+                   GatedDeltaNet, KimiDeltaAttention                       -> linear_attention
+    recurrent_layers.py  HGRNAttention, Mamba2, mLSTMLayer           -> hgrn, linear_attention
 """
 
 from .activation import Snake
@@ -19,11 +23,16 @@ from .base import Sequential, Stateless, start_stream, stream
 from .conv import Conv1d, ConvTranspose1d
 from .delay import Delay
 from .film import FiLM
+from .linear_attention import (DeltaNet, GatedDeltaNet, GatedLinearAttention,
+                               KimiDeltaAttention, MultiScaleRetention)
 from .linear import Linear
 from .norm import CumulativeLayerNorm, GroupNorm, LayerNorm
 from .recurrent import GRU, LSTM, Recurrent
+from .recurrent_layers import HGRNAttention, Mamba2, mLSTMLayer
 from .stft import ISTFT, STFT
 
-__all__ = ["Conv1d", "ConvTranspose1d", "CumulativeLayerNorm", "Delay", "FiLM", "GRU",
+__all__ = ["Conv1d", "ConvTranspose1d", "CumulativeLayerNorm", "Delay", "DeltaNet", "FiLM", "GRU",
+           "GatedDeltaNet", "GatedLinearAttention", "HGRNAttention", "KimiDeltaAttention",
+           "Mamba2", "MultiScaleRetention", "mLSTMLayer",
            "GroupNorm", "ISTFT", "LSTM", "LayerNorm", "Linear", "Recurrent", "STFT",
            "Sequential", "Snake", "Stateless", "start_stream", "stream"]
