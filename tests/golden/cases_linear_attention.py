@@ -63,6 +63,8 @@ def linear(normalize=False, feature="identity", seed=70, T=1024):
         fq, fk = F.elu(fq) + 1, F.elu(fk) + 1
     if feature == "relu":
         fq, fk = F.relu(fq), F.relu(fk)
+    if feature == "hedgehog":  # fla HedgehogFeatureMap after its linear layer
+        fq, fk = (torch.cat([2 * t, -2 * t], -1).softmax(-1) for t in (fq, fk))
     o, _ = ref.linear_attn(fq, fk, heads(v, H), normalize=normalize)
     attrs = {"variant": "linear", "heads": H, "normalize": int(normalize), "feature_map": feature}
     suffix = ("_normalized" if normalize else "") + ("_" + feature if feature != "identity" else "")
@@ -305,7 +307,8 @@ def hgrn():
     return op_case("la_hgrn", torch.cat([x, graw], 0), h.T, nodes,
                    tol=1e-5 * float(h.abs().max()))
 
-CASES = [linear, lambda: linear(True, "elu", 85), lambda: linear(False, "relu", 86), retention,
+CASES = [linear, lambda: linear(True, "elu", 85), lambda: linear(False, "relu", 86),
+         lambda: linear(True, "hedgehog", 90), retention,
          simple_gla, gla, gla_strong_decay, delta, lambda: delta(True), gated_delta, kda,
          delta_product, mamba2, mlstm, rwkv5, rwkv7, gla_after_noncausal_conv,
          global_attention, lambda: global_attention("relu", False), rms_norm_gated, hgrn]

@@ -3,7 +3,8 @@
 // v: HV*V, gates per value head); the output is HV*V channels. Each variant is turned, frame by
 // frame, into the one state rule of kernels/linear_attention.hpp:
 //   S_t = diag(exp(g_t)) S_{t-1} + x_t (y_t^T S_{t-1}) + k_t v_t^T,   o_t = S_t^T q_t
-//   linear        g = 0; normalised: v gets a column of ones (z) and o = o / (o_z + 1e-10)
+//   linear        g = 0; normalised: v gets a column of ones (z) and o = o / (o_z + 1e-10);
+//                 feature maps on q, k: elu+1, relu, hedgehog softmax([2x, -2x]) (K doubles)
 //   retention     g = log(1 - 2^(-5-h))
 //   simple_gla    g per head; gla: g per key channel
 //   delta family  x = -beta k, y = exp(g) k, written key beta k (beta in (0,1), or (0,2));
@@ -61,7 +62,8 @@ public:
         if (in[0].channels % H != 0)
             fail_format("input 'q' has " + std::to_string(in[0].channels) +
                         " channels, not a multiple of heads " + std::to_string(H));
-        K_ = in[0].channels / H;
+        Kin_ = in[0].channels / H;
+        K_ = c_.feature_map == la::FeatureMap::Hedgehog ? 2 * Kin_ : Kin_;
         if (in[2].channels % (HV * n) != 0)
             fail_format("input 'v' has " + std::to_string(in[2].channels) +
                         " channels, not a multiple of value_heads * steps " +
@@ -82,7 +84,7 @@ public:
                             std::to_string(in[i].channels) + " channels, expected " +
                             std::to_string(channels));
         };
-        expect(1, n * H * K_);
+        expect(1, n * H * Kin_);
         size_t next = 3;
         if (c_.variant == Variant::Mlstm) {
             expect(3, HV);
@@ -216,9 +218,10 @@ private:
             std::fill_n(q_, len * steps * K, 0.0f);
             std::fill_n(g_, len * steps * Kg_, 0.0f);
         }
-        gather_rows(in[0], h * K, K, t0, q_ + last * K, rowk, len);
+        const size_t Kin = Kin_; // input channels per head (K, or K / 2 before hedgehog)
+        gather_rows(in[0], h * Kin, Kin, t0, q_ + last * K, rowk, len);
         for (size_t j = 0; j < steps; ++j) {
-            gather_rows(in[1], (j * H + h) * K, K, t0, k_ + j * K, rowk, len);
+            gather_rows(in[1], (j * H + h) * Kin, Kin, t0, k_ + j * K, rowk, len);
             gather_rows(in[2], (j * HV + hv) * V, V, t0, v_ + j * Vx_, rowv, len);
             if (Vx_ > V)
                 for (size_t f = 0; f < len; ++f)
@@ -252,6 +255,22 @@ private:
             for (size_t i = 0; i < K_; ++i)
                 x[i] = std::max(x[i], 0.0f);
             break;
+        case la::FeatureMap::Hedgehog: { // x[0, Kin) -> softmax([2x, -2x]) over 2 Kin
+            const size_t n = Kin_;
+            float top = 0;
+            for (size_t i = 0; i < n; ++i)
+                top = std::max(top, std::fabs(2.0f * x[i]));
+            float sum = 0;
+            for (size_t i = 0; i < n; ++i) {
+                x[n + i] = std::exp(-2.0f * x[i] - top);
+                x[i] = std::exp(2.0f * x[i] - top);
+                sum += x[i] + x[n + i];
+            }
+            const float inv = 1.0f / sum;
+            for (size_t i = 0; i < 2 * n; ++i)
+                x[i] *= inv;
+            break;
+        }
         case la::FeatureMap::Identity:
             break;
         }
@@ -392,7 +411,7 @@ private:
     }
 
     Config c_;
-    size_t K_ = 0, V_ = 0, Vx_ = 0, Kg_ = 1;
+    size_t K_ = 0, Kin_ = 0, V_ = 0, Vx_ = 0, Kg_ = 1; // K_: the kernel's key size
     size_t segment_ = 1;
     PreRoll preroll_;
     float* state_ = nullptr;  // [HV, K, Vx] (state)

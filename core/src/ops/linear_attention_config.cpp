@@ -135,8 +135,11 @@ Config read_config(const OpBuildContext& ctx) {
         ctx.fail("attribute 'qk_norm' is '" + qk_norm + "'; expected none or l2");
     c.qk_l2 = qk_norm == "l2";
     const std::pair<const char*, FeatureMap> maps[] = {
-        {"identity", FeatureMap::Identity}, {"elu", FeatureMap::Elu}, {"relu", FeatureMap::Relu}};
+        {"identity", FeatureMap::Identity}, {"elu", FeatureMap::Elu}, {"relu", FeatureMap::Relu},
+        {"hedgehog", FeatureMap::Hedgehog}};
     c.feature_map = pick(ctx, "feature_map", ctx.attr_string("feature_map", "identity"), maps);
+    if (c.feature_map == FeatureMap::Hedgehog && (c.variant != Variant::Linear || c.qk_l2))
+        ctx.fail("feature_map 'hedgehog' applies to variant 'linear' (without qk_norm)");
 
     const std::pair<const char*, DecayTransform> decays[] = {
         {"log", DecayTransform::Log},

@@ -29,7 +29,7 @@ enum class Variant {
 
 enum class DecayTransform { Log, LogSigmoid, Softplus };
 enum class BetaTransform { Value, Sigmoid };
-enum class FeatureMap { Identity, Elu, Relu };
+enum class FeatureMap { Identity, Elu, Relu, Hedgehog }; // hedgehog: softmax([2x, -2x]), 2K
 
 struct Config {
     Variant variant = Variant::Linear;
