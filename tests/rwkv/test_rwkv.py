@@ -128,6 +128,26 @@ class RwkvTiny(unittest.TestCase):
                 with self.assertRaises(rill.RillError):
                     rill.Model(str(d / name))
 
+    def test_mutated_files_never_crash(self):
+        """Random byte changes in the header and the first tensor headers: the loader either
+        imports the file or raises a clear error (a crash would end this process)."""
+        raw = bytearray(model_path("7v0-834K").read_bytes())
+        rng = np.random.default_rng(7)
+        loaded = failed = 0
+        for trial in range(150):
+            data = bytearray(raw)
+            for _ in range(int(rng.integers(1, 4))):
+                pos = int(rng.integers(4, 600))
+                data[pos] = int(rng.integers(0, 256))
+            try:
+                rill.Model(bytes(data))
+                loaded += 1
+            except rill.RillError as e:
+                self.assertTrue(str(e))
+                failed += 1
+        print(f"mutated rwkv.cpp files: {loaded} loaded, {failed} rejected with an error")
+        self.assertGreater(failed, 0)
+
     def test_numpy_reference(self):
         for version, arch in CASES:
             ref = rwkv_reference.Reference(str(model_path(version)))
