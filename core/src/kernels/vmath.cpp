@@ -19,6 +19,10 @@ void log_scalar(float* y, const float* x, size_t n) {
     for (size_t i = 0; i < n; ++i)
         y[i] = std::log(x[i]);
 }
+void log1p_exp_neg_abs_scalar(float* y, const float* x, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+        y[i] = std::log1p(std::exp(-std::fabs(x[i])));
+}
 
 #ifdef RILL_HAVE_AVX2_VMATH
 // exp(x) = 2^m exp(r), m = round(x / ln 2), r = x - m ln 2 (two-part ln 2), exp(r) by a degree-6
@@ -109,26 +113,32 @@ __attribute__((target("avx2,fma"))) void log_avx2(float* y, const float* x, size
 }
 #endif
 
-const VecMath kScalar{Isa::Scalar, exp_scalar, log_scalar};
 #ifdef RILL_HAVE_AVX2_VMATH
-const VecMath kAvx2{Isa::Avx2, exp_avx2, log_avx2};
+// log1p(e), e = exp(-|x|) in (0, 1]: u = 1 + e is in (1, 2] (always normal), and
+// log1p(e) = log(u) - ((u - 1) - e) / u corrects the rounding of u for small e.
+__attribute__((target("avx2,fma"))) void log1p_exp_neg_abs_avx2(float* y, const float* x,
+                                                                size_t n) {
+    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        if (_mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q))) { // NaN: the reference
+            log1p_exp_neg_abs_scalar(y + i, x + i, 8);
+            continue;
+        }
+        const __m256 e = exp8(_mm256_or_ps(v, sign)); // exp(-|x|)
+        const __m256 u = _mm256_add_ps(one, e);
+        const __m256 fix = _mm256_div_ps(_mm256_sub_ps(_mm256_sub_ps(u, one), e), u);
+        _mm256_storeu_ps(y + i, _mm256_sub_ps(log8(u), fix));
+    }
+    log1p_exp_neg_abs_scalar(y + i, x + i, n - i);
+}
 #endif
 
-// log(1 + exp(-|x|)) into t (n <= 256), the shared part of both gate transforms.
-void log1p_exp_neg_abs(const VecMath& vm, const float* x, float* t, size_t n) {
-    for (size_t i = 0; i < n; ++i)
-        t[i] = -std::fabs(x[i]);
-    vm.exp(t, t, n);
-    float u[256];
-    for (size_t i = 0; i < n; ++i)
-        u[i] = 1.0f + t[i];
-    vm.log(u, u, n);
-    // log1p(e) = log(u) - ((u - 1) - e) / u: corrects the rounding of u = 1 + e for small e.
-    for (size_t i = 0; i < n; ++i) {
-        const float w = 1.0f + t[i];
-        t[i] = u[i] - ((w - 1.0f) - t[i]) / w;
-    }
-}
+const VecMath kScalar{Isa::Scalar, exp_scalar, log_scalar, log1p_exp_neg_abs_scalar};
+#ifdef RILL_HAVE_AVX2_VMATH
+const VecMath kAvx2{Isa::Avx2, exp_avx2, log_avx2, log1p_exp_neg_abs_avx2};
+#endif
 
 } // namespace
 
@@ -147,7 +157,7 @@ void log_sigmoid_inplace(const VecMath& vm, float* x, size_t n) {
     float t[256];
     for (size_t i0 = 0; i0 < n; i0 += 256) {
         const size_t m = std::min<size_t>(256, n - i0);
-        log1p_exp_neg_abs(vm, x + i0, t, m);
+        vm.log1p_exp_neg_abs(t, x + i0, m);
         for (size_t i = 0; i < m; ++i)
             x[i0 + i] = std::min(x[i0 + i], 0.0f) - t[i];
     }
@@ -157,7 +167,7 @@ void softplus_inplace(const VecMath& vm, float* x, size_t n) {
     float t[256];
     for (size_t i0 = 0; i0 < n; i0 += 256) {
         const size_t m = std::min<size_t>(256, n - i0);
-        log1p_exp_neg_abs(vm, x + i0, t, m);
+        vm.log1p_exp_neg_abs(t, x + i0, m);
         for (size_t i = 0; i < m; ++i)
             x[i0 + i] = std::max(x[i0 + i], 0.0f) + t[i];
     }

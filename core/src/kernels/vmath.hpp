@@ -15,6 +15,8 @@ struct VecMath {
     Isa isa;
     void (*exp)(float* y, const float* x, size_t n); // y may alias x
     void (*log)(float* y, const float* x, size_t n);
+    // y = log(1 + exp(-|x|)), the shared part of the gate transforms below (one pass)
+    void (*log1p_exp_neg_abs)(float* y, const float* x, size_t n);
 };
 
 const VecMath& vec_math();         // the set matching mac_kernels()
