@@ -1,15 +1,38 @@
 // rill convert IN OUT.rill: imports a model file of another format (detected from its first
 // bytes; today rwkv.cpp model files) and writes it as .rill, then loads the result through the
 // C API to prove it runs.
+//
+// No core exception may leave the core's code in this executable: rill.hpp (used by the other
+// commands) and the core each define a class rill::Error, and the linker keeps one destructor
+// for both, so destroying a core Error here would run rill.hpp's and crash. The input is
+// therefore validated through the C API first (the same importer, behind librill's boundary,
+// reporting through rill_last_error_detail); the core import then cannot fail on it, and the
+// file is written here rather than by the core's writer.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "commands.hpp"
 #include "rill/core/import_rwkv.hpp"
 #include "rill/core/rill_file.hpp"
-#include "rill/rill.h" // the C API (rill.hpp's rill::Error would clash with the core's)
+#include "rill/rill.h" // the C API only (rill.hpp's rill::Error clashes with the core's)
 
 namespace rill::cli {
+namespace {
+
+// Loads `path` through the C API; throws std::runtime_error with the library's detail.
+rill_model_info load_info(const std::string& path, const std::string& what) {
+    rill_model* model = nullptr;
+    if (rill_model_load(path.c_str(), nullptr, &model) != RILL_OK)
+        throw std::runtime_error(what + rill_last_error_detail());
+    rill_model_info info;
+    rill_model_info_init(&info);
+    rill_model_info_get(model, &info);
+    rill_model_release(model);
+    return info;
+}
+
+} // namespace
 
 int cmd_convert(const Args& in_args) {
     Args args = in_args;
@@ -25,26 +48,34 @@ int cmd_convert(const Args& in_args) {
         throw std::runtime_error("cannot open '" + in + "'");
     }
     if (!is_rwkv_cpp(head, sizeof head))
-        throw std::runtime_error("'" + in + "': unsupported input format (rill convert reads "
+        throw std::runtime_error("'" + in +
+                                 "': unsupported input format (rill convert reads "
                                  "rwkv.cpp model files; .rill files need no conversion)");
+    load_info(in, "'" + in + "': ");
     const RillFile file = import_rwkv_cpp_file(in);
-    write_rill_file(file, out);
+    const std::vector<unsigned char> bytes = write_rill_memory(file);
+    {
+        std::ofstream o(out, std::ios::binary);
+        o.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+        if (!o)
+            throw std::runtime_error("cannot write '" + out + "'");
+    }
     // The written file loads and plans through the C API.
-    rill_model* model = nullptr;
-    if (rill_model_load(out.c_str(), nullptr, &model) != RILL_OK)
-        throw std::runtime_error("the written '" + out + "' does not load: " +
-                                 rill_last_error_detail());
-    rill_model_info info;
-    rill_model_info_init(&info);
-    rill_model_info_get(model, &info);
-    rill_model_release(model);
+    const rill_model_info info = load_info(out, "the written '" + out + "' does not load: ");
     const auto& meta = file.graph.meta;
+    auto number = [&](const char* key) {
+        return static_cast<unsigned long long>(meta.value(key, uint64_t(0)));
+    };
     std::printf("converted %s -> %s\n", in.c_str(), out.c_str());
     std::printf("  %s\n", meta.value("description", std::string()).c_str());
-    std::printf("  %zu nodes, %llu weights, %u input channel(s), %u outputs, file %llu bytes\n",
-                file.graph.nodes.size(), static_cast<unsigned long long>(info.num_weights),
-                info.input_channels, info.output_channels,
-                static_cast<unsigned long long>(std::filesystem::file_size(out)));
+    std::printf("  architecture %s, %llu layers, d_model %llu, %llu heads, vocabulary %llu\n",
+                meta.value("architecture", std::string("?")).c_str(), number("n_layer"),
+                number("n_embed"), number("heads"), number("vocab"));
+    std::printf("  %llu parameters; graph of %zu nodes, %llu weights; %u input channel(s), %u "
+                "outputs; file %llu bytes\n",
+                number("parameters"), file.graph.nodes.size(),
+                static_cast<unsigned long long>(info.num_weights), info.input_channels,
+                info.output_channels, static_cast<unsigned long long>(bytes.size()));
     return 0;
 }
 

@@ -1,6 +1,6 @@
-// rill generate MODEL --prompt TEXT [--tokens N] [--temperature T] [--seed S]: runs a token model
-// (one input channel carrying a token id per frame, one output channel per vocabulary entry, as
-// imported from rwkv.cpp) on the bytes of the prompt as one block, then generates N tokens one
+// rill generate MODEL --prompt TEXT [--tokens N] [--temperature T] [--seed S]: runs a byte-level
+// token model (one input channel carrying a token id per frame, 256 logits out, as imported from
+// rwkv.cpp) on the bytes of the prompt in blocks of up to 256 tokens, then generates N tokens one
 // frame at a time, each fed back as the next input: the recurrent state carries the whole text.
 // Temperature 0 (default) picks the most likely token; above 0 it samples from
 // softmax(logits / T). Prints the text, then prompt and generation speed on stderr.
@@ -18,6 +18,9 @@ namespace rill::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Longer prompts run in pieces: the stream's memory grows with its block size.
+constexpr size_t kMaxPromptBlock = 256;
 
 uint32_t pick(const std::vector<float>& logits, double temperature, std::mt19937& rng) {
     if (temperature <= 0)
@@ -51,30 +54,41 @@ int cmd_generate(const Args& in_args) {
     expect_positional(args, 1, "MODEL");
     const Model model = Model::load(args[0]);
     const rill_model_info info = model.info();
-    if (info.input_channels != 1 || info.output_channels < 2)
+    const std::vector<Port> inputs = model.inputs();
+    if (inputs.size() != 1 || inputs[0].kind != RILL_KIND_FRAMES || info.input_channels != 1 ||
+        info.output_channels < 2)
         throw std::runtime_error("'" + args[0] + "' is not a token model (it takes " +
                                  std::to_string(info.input_channels) + " input channel(s) and " +
                                  "gives " + std::to_string(info.output_channels) +
-                                 " outputs; a token model takes 1 token id and gives logits)");
+                                 " outputs; a token model takes 1 frame channel of token ids and "
+                                 "gives logits)");
     const uint32_t vocab = info.output_channels;
-    Stream stream(model, uint32_t(prompt.size()));
+    if (vocab != 256) // the prompt and the output are bytes
+        throw std::runtime_error("'" + args[0] + "' has a vocabulary of " + std::to_string(vocab) +
+                                 " tokens; rill generate runs byte-level models (256 tokens)");
+    const uint32_t block = uint32_t(std::min<size_t>(prompt.size(), kMaxPromptBlock));
+    Stream stream(model, block);
 
-    // The prompt, one block: every position's logits, the last one's used.
+    // The prompt in blocks of up to kMaxPromptBlock tokens; the last token's logits are used.
     std::vector<float> ids(prompt.size());
     for (size_t i = 0; i < prompt.size(); ++i)
-        ids[i] = float(static_cast<unsigned char>(prompt[i]) % vocab);
-    std::vector<float> out(size_t(vocab) * prompt.size());
-    std::vector<const float*> in_ptr{ids.data()};
+        ids[i] = float(static_cast<unsigned char>(prompt[i]));
+    std::vector<float> out(size_t(vocab) * block);
     std::vector<float*> out_ptr(vocab);
     for (uint32_t c = 0; c < vocab; ++c)
-        out_ptr[c] = out.data() + size_t(c) * prompt.size();
+        out_ptr[c] = out.data() + size_t(c) * block;
     const auto t0 = Clock::now();
-    if (stream.process(in_ptr.data(), out_ptr.data(), uint32_t(prompt.size())) < 0)
-        throw std::runtime_error("processing the prompt failed");
+    uint32_t last = 0; // frames in the last block
+    for (size_t at = 0; at < prompt.size(); at += last) {
+        last = uint32_t(std::min<size_t>(block, prompt.size() - at));
+        const float* in_ptr = ids.data() + at;
+        if (stream.process(&in_ptr, out_ptr.data(), last) < 0)
+            throw std::runtime_error("processing the prompt failed");
+    }
     const double prompt_s = std::chrono::duration<double>(Clock::now() - t0).count();
     std::vector<float> logits(vocab);
     for (uint32_t c = 0; c < vocab; ++c)
-        logits[c] = out[size_t(c) * prompt.size() + prompt.size() - 1];
+        logits[c] = out[size_t(c) * block + last - 1];
 
     std::fwrite(prompt.data(), 1, prompt.size(), stdout);
     std::mt19937 rng(seed);
@@ -86,7 +100,7 @@ int cmd_generate(const Args& in_args) {
     const auto t1 = Clock::now();
     for (unsigned n = 0; n < tokens; ++n) {
         const uint32_t token = pick(logits, temperature, rng);
-        std::fputc(int(token & 0xff), stdout);
+        std::fputc(int(token), stdout);
         std::fflush(stdout);
         id = float(token);
         if (stream.process(&id_ptr, one.data(), 1) < 0)

@@ -11,7 +11,8 @@ MAGIC = 0x67676D66
 
 
 def read_rwkv_cpp(path):
-    b = open(path, "rb").read()
+    with open(path, "rb") as f:
+        b = f.read()
     magic, version, n_vocab, n_embed, n_layer, dtype = struct.unpack_from("<6I", b, 0)
     if magic != MAGIC:
         raise ValueError(f"{path}: not an rwkv.cpp file")
@@ -59,15 +60,13 @@ class Reference:
         self.h, self.t = read_rwkv_cpp(path)
         self.arch = architecture(self.t)
         L, C = self.h["n_layer"], self.h["n_embed"]
+        # v5.2: time_decay is [H, K, 1]; v7: r_k is [H, K] (the tiny v7 model has one head of 64)
         self.H = self.t["blocks.0.att.time_decay"].shape[0] if self.arch == "rwkv5" else \
-            self.t["blocks.0.att.r_k"].size // self._head_size()
+            self.t["blocks.0.att.r_k"].shape[0]
         self.K = C // self.H
         self.att_x = np.zeros((L, C))
         self.ffn_x = np.zeros((L, C))
         self.S = np.zeros((L, self.H, self.K, self.K))  # K x V per head
-
-    def _head_size(self):
-        return 64 if self.t["blocks.0.att.r_k"].shape[0] == 1 else self.t["blocks.0.att.r_k"].shape[-1]
 
     def forward(self, token):
         t = self.t

@@ -8,6 +8,7 @@ absent. Run: test_rwkv.py RILL_EXECUTABLE with PYTHONPATH=capi/python and RILL_L
 
 import os
 import pathlib
+import struct
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,29 @@ def model_path(version):
 
 def expected(version):
     return np.fromfile(TINY / f"expected-logits-{version}.bin", dtype="<f4")
+
+
+def write_rwkv_cpp(dst, header, tensors, half=lambda name, t: False, data_type=0):
+    """Writes tensors (name -> float array, PyTorch shape) in rwkv.cpp's file layout."""
+    with open(dst, "wb") as f:
+        f.write(struct.pack("<6I", rwkv_reference.MAGIC, header["version"], header["n_vocab"],
+                            header["n_embed"], header["n_layer"], data_type))
+        for name, t in tensors.items():
+            h = half(name, t)
+            key = name.encode()
+            f.write(struct.pack("<3i", t.ndim, len(key), 1 if h else 0))
+            f.write(struct.pack(f"<{t.ndim}i", *reversed(t.shape)))
+            f.write(key)
+            f.write(t.astype("<f2" if h else "<f4").tobytes())
+
+
+def to_fp16(src, dst):
+    """Rewrites an FP32 rwkv.cpp file as rwkv.cpp's converter writes FP16 ones: matrices in FP16,
+    vectors and the small v7 mixing tensors kept in FP32."""
+    header, tensors = rwkv_reference.read_rwkv_cpp(src)
+    keep = (".time_", ".k_k", ".k_a", ".r_k", ".x_rwkvag", ".x_k", ".w0", ".a0", ".v0")
+    write_rwkv_cpp(dst, header, tensors, data_type=1,
+                   half=lambda name, t: t.ndim > 1 and not any(k in name for k in keep))
 
 
 def run(*args):
@@ -65,7 +89,9 @@ class RwkvTiny(unittest.TestCase):
         r = run("convert", model_path("5v2-730K"), pathlib.Path(self.tmp.name) / "again.rill")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("RWKV-5.2", r.stdout)
-        self.assertIn("12 layers", r.stdout)
+        self.assertIn("architecture rwkv5, 12 layers, d_model 64, 8 heads", r.stdout)
+        self.assertRegex(r.stdout, r"\d+ parameters;")
+        self.assertRegex(r.stdout, r"file \d+ bytes")
 
     def test_one_token_per_call(self):
         for version, arch in CASES:
@@ -107,6 +133,30 @@ class RwkvTiny(unittest.TestCase):
                       "--temperature", "0.7", "--seed", "5")
         self.assertEqual(sampled.returncode, 0, sampled.stderr)
 
+    def test_fp16_files(self):
+        """FP16 files (matrices in half precision) against the NumPy reference on the same
+        weights, one token per call and as one block."""
+        for version, arch in CASES:
+            path = pathlib.Path(self.tmp.name) / f"{version}-FP16.bin"
+            to_fp16(model_path(version), path)
+            ref = rwkv_reference.Reference(str(path))
+            for tok in PROMPT:
+                want = ref.forward(tok)
+            model = rill.Model(str(path))
+            stream = model.stream(max_block_frames=8)
+            y = stream.process(np.array([[float(t) for t in PROMPT]], np.float32))
+            err = float(np.abs(y[:, 2] - want).max())
+            print(f"{version} FP16: max abs logit difference to the reference {err:.2e} "
+                  f"(FP16 vs FP32 logits: {np.abs(want - expected(version)).max():.2e})")
+            self.assertLessEqual(err, 1e-3, version)
+
+    def test_generate_long_prompt(self):
+        prompt = "The quick brown fox jumps over the lazy dog. " * 7  # > one 256-token block
+        r = run("generate", self.converted["7v0-834K"], "--prompt", prompt, "--tokens", "8")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith(prompt))
+        self.assertIn(f"prompt: {len(prompt)} tokens", r.stderr)
+
     def test_generate_rejects_audio_models(self):
         r = run("generate", ROOT / "assets" / "effect" / "drive_tcn.rill", "--prompt", "x")
         self.assertEqual(r.returncode, 1)
@@ -119,10 +169,16 @@ class RwkvTiny(unittest.TestCase):
                  "header.bin": (raw[:10], "truncated"),
                  "magic.bin": (b"XXXX" + raw[4:], "unsupported input format"),
                  "quantized.bin": (raw[:20] + (9).to_bytes(4, "little") + raw[24:], "Q8_0")}
+        header, tensors = rwkv_reference.read_rwkv_cpp(model_path("7v0-834K"))
+        del tensors["blocks.3.att.k_a"]
+        write_rwkv_cpp(d / "missing.bin", header, tensors)
+        cases["missing.bin"] = ((d / "missing.bin").read_bytes(), "no tensor 'blocks.3.att.k_a'")
+        cases["version.bin"] = (raw[:4] + (7).to_bytes(4, "little") + raw[8:], "version 7")
+        cases["q8_k.bin"] = (raw[:20] + (16).to_bytes(4, "little") + raw[24:], "Q8_K")
         for name, (data, message) in cases.items():
             (d / name).write_bytes(data)
             r = run("convert", d / name, d / "out.rill")
-            self.assertNotEqual(r.returncode, 0, name)
+            self.assertEqual(r.returncode, 1, f"{name}: {r.stderr}")  # an error, not a crash
             self.assertIn(message, r.stderr, name)
             if name != "magic.bin":
                 with self.assertRaises(rill.RillError):

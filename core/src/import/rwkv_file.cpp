@@ -49,10 +49,12 @@ float half_to_float(uint16_t h) {
     return sign ? -v : v;
 }
 
-const char* type_name(uint32_t t) {
-    static const char* names[] = {"FP32", "FP16", "Q4_0", "Q4_1", "Q4_1_O", "Q4_2", "Q4_3",
-                                  "Q5_0", "Q5_1", "Q8_0"};
-    return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
+// rwkv.cpp's data type numbers (rwkv_file_format.inc).
+std::string type_name(uint32_t t) {
+    static const char* names[] = {"FP32", "FP16", "Q4_0", "Q4_1", "Q4_1_O", "Q4_2",
+                                  "Q4_3", "Q5_0", "Q5_1", "Q8_0", "Q8_1",   "Q2_K",
+                                  "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K"};
+    return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown (" + std::to_string(t) + ")";
 }
 
 } // namespace
@@ -78,7 +80,7 @@ File read_file(const void* data, size_t size) {
         fail_unsupported("rwkv.cpp file version " + std::to_string(f.version) +
                          " (supported: 100, 101)");
     if (type > 1)
-        fail_unsupported(std::string("rwkv.cpp data type ") + type_name(type) +
+        fail_unsupported("rwkv.cpp data type " + type_name(type) +
                          ": only FP32 and FP16 files can be imported (quantized weights are not)");
     if (f.n_vocab == 0 || f.n_vocab > (1u << 20) || f.n_embed == 0 || f.n_embed > 65536 ||
         f.n_layer == 0 || f.n_layer > 1024)

@@ -55,8 +55,8 @@ public:
         if (int64_t(t.values.size()) < (r + 1) * C)
             fail_format("rwkv.cpp tensor '" + name + "' is too small");
         const std::string out = name + "." + std::to_string(r);
-        return made(out, {C}, std::vector<float>(t.values.begin() + r * C,
-                                                 t.values.begin() + (r + 1) * C));
+        return made(out, {C},
+                    std::vector<float>(t.values.begin() + r * C, t.values.begin() + (r + 1) * C));
     }
 
     std::string node(const std::string& name, const std::string& op,
@@ -78,11 +78,11 @@ public:
             ws["bias"] = weight(bias, {out});
         return node(name, "linear", {x}, json::object(), ws);
     }
-    std::string layer_norm(const std::string& name, const std::string& x,
-                           const std::string& prefix, int64_t C) {
-        return node(name, "layer_norm", {x}, {{"eps", 1e-5}},
-                    {{"weight", weight(prefix + ".weight", {C})},
-                     {"bias", weight(prefix + ".bias", {C})}});
+    std::string layer_norm(const std::string& name, const std::string& x, const std::string& prefix,
+                           int64_t C) {
+        return node(
+            name, "layer_norm", {x}, {{"eps", 1e-5}},
+            {{"weight", weight(prefix + ".weight", {C})}, {"bias", weight(prefix + ".bias", {C})}});
     }
     std::string affine(const std::string& name, const std::string& x, const std::string& w,
                        const std::string& b = "", double scale = 1.0) {
@@ -149,16 +149,17 @@ void time_mix_v5(Builder& b, const Dims& d, const std::string& p, const std::str
     for (size_t e = 0; e < w.size(); ++e) {
         if (!(w[e] > 0.0f && w[e] < 1.0f))
             fail_format("rwkv.cpp tensor '" + p + "att.time_decay' holds a decay outside (0, 1)");
-        raw[e] = std::log(-std::log(w[e]));
+        raw[e] = float(std::log(-std::log(double(w[e]))));
     }
     const std::string att =
-        b.node(n + "att", "linear_attention", {r, k, v}, {{"variant", "rwkv5"}, {"heads", d.H}, {"chunk_min_frames", kChunkMinTokens}},
+        b.node(n + "att", "linear_attention", {r, k, v},
+               {{"variant", "rwkv5"}, {"heads", d.H}, {"chunk_min_frames", kChunkMinTokens}},
                {{"time_decay", b.made(n + "time_decay", {C}, raw)},
                 {"time_first", b.weight(p + "att.time_faaaa", {C})}});
-    const std::string gn = b.node(n + "att_ln_x", "group_norm", {att},
-                                  {{"groups", d.H}, {"eps", 1e-5}},
-                                  {{"weight", b.weight(p + "att.ln_x.weight", {C})},
-                                   {"bias", b.weight(p + "att.ln_x.bias", {C})}});
+    const std::string gn =
+        b.node(n + "att_ln_x", "group_norm", {att}, {{"groups", d.H}, {"eps", 1e-5}},
+               {{"weight", b.weight(p + "att.ln_x.weight", {C})},
+                {"bias", b.weight(p + "att.ln_x.bias", {C})}});
     const std::string o = b.linear(n + "att_out", b.binary(n + "att_gated", "mul", gn, g),
                                    p + "att.output.weight", C, C);
     x = b.binary(n + "att_res", "add", x, o);
@@ -177,13 +178,14 @@ void time_mix_v7(Builder& b, const Dims& d, const std::string& p, const std::str
     const int64_t Dw = b.shape(p + "att.w1")[0], Da = b.shape(p + "att.a1")[0],
                   Dg = b.shape(p + "att.g1")[0];
     const std::string r = b.linear(n + "att_r", xm["r"], p + "att.receptance.weight", C, C);
-    const std::string w = b.affine(
-        n + "att_w", b.unary(n + "att_w.sig", "sigmoid",
-                             b.linear(n + "att_w.2", b.unary(n + "att_w.tanh", "tanh",
-                                                             b.linear(n + "att_w.1", xm["w"],
-                                                                      p + "att.w1", Dw, C)),
-                                      p + "att.w2", C, Dw, p + "att.w0")),
-        "", "", -0.606531);
+    const std::string w =
+        b.affine(n + "att_w",
+                 b.unary(n + "att_w.sig", "sigmoid",
+                         b.linear(n + "att_w.2",
+                                  b.unary(n + "att_w.tanh", "tanh",
+                                          b.linear(n + "att_w.1", xm["w"], p + "att.w1", Dw, C)),
+                                  p + "att.w2", C, Dw, p + "att.w0")),
+                 "", "", -0.606531);
     const std::string k0 = b.linear(n + "att_k", xm["k"], p + "att.key.weight", C, C);
     std::string v = b.linear(n + "att_v", xm["v"], p + "att.value.weight", C, C);
     if (v_first.empty()) {
@@ -198,44 +200,53 @@ void time_mix_v7(Builder& b, const Dims& d, const std::string& p, const std::str
                      b.binary(n + "att_v.pull", "mul",
                               b.binary(n + "att_v.towards", "sub", v_first, v), gate));
     }
-    const std::string av = b.unary(
-        n + "att_a", "sigmoid",
-        b.linear(n + "att_a.2", b.linear(n + "att_a.1", xm["a"], p + "att.a1", Da, C),
-                 p + "att.a2", C, Da, p + "att.a0"));
+    const std::string av =
+        b.unary(n + "att_a", "sigmoid",
+                b.linear(n + "att_a.2", b.linear(n + "att_a.1", xm["a"], p + "att.a1", Da, C),
+                         p + "att.a2", C, Da, p + "att.a0"));
     const std::string g = b.linear(
-        n + "att_g", b.unary(n + "att_g.sig", "sigmoid",
-                             b.linear(n + "att_g.1", xm["g"], p + "att.g1", Dg, C)),
+        n + "att_g",
+        b.unary(n + "att_g.sig", "sigmoid", b.linear(n + "att_g.1", xm["g"], p + "att.g1", Dg, C)),
         p + "att.g2", C, Dg);
-    const std::string kk = b.node(
-        n + "att_kk", "l2_norm", {b.affine(n + "att_kk.scaled", k0, b.weight(p + "att.k_k", {C}))},
-        {{"groups", d.H}, {"eps", 1e-12}});
+    const std::string kk = b.node(n + "att_kk", "l2_norm",
+                                  {b.affine(n + "att_kk.scaled", k0, b.weight(p + "att.k_k", {C}))},
+                                  {{"groups", d.H}, {"eps", 1e-12}});
     // k (1 + (a - 1) k_a) = k + k (a k_a - k_a)
     std::vector<float> neg_ka = b.values(p + "att.k_a");
     for (float& e : neg_ka)
         e = -e;
-    const std::string k = b.binary(
-        n + "att_k.adj", "add", k0,
-        b.binary(n + "att_k.delta", "mul", k0,
-                 b.affine(n + "att_k.scale", av, b.weight(p + "att.k_a", {C}),
-                          b.made(n + "neg_k_a", {C}, neg_ka))));
-    const std::string att = b.node(n + "att", "linear_attention", {r, k, v, w, kk, av},
-                                   {{"variant", "rwkv7"}, {"heads", d.H}, {"chunk_min_frames", kChunkMinTokens}});
-    const std::string gn = b.node(n + "att_ln_x", "group_norm", {att},
-                                  {{"groups", d.H}, {"eps", 64e-5}},
-                                  {{"weight", b.weight(p + "att.ln_x.weight", {C})},
-                                   {"bias", b.weight(p + "att.ln_x.bias", {C})}});
-    // Bonus (sum over each head of r k r_k) v: the head sums as a block-diagonal ones matrix.
+    const std::string k =
+        b.binary(n + "att_k.adj", "add", k0,
+                 b.binary(n + "att_k.delta", "mul", k0,
+                          b.affine(n + "att_k.scale", av, b.weight(p + "att.k_a", {C}),
+                                   b.made(n + "neg_k_a", {C}, neg_ka))));
+    const std::string att =
+        b.node(n + "att", "linear_attention", {r, k, v, w, kk, av},
+               {{"variant", "rwkv7"}, {"heads", d.H}, {"chunk_min_frames", kChunkMinTokens}});
+    const std::string gn =
+        b.node(n + "att_ln_x", "group_norm", {att}, {{"groups", d.H}, {"eps", 64e-5}},
+               {{"weight", b.weight(p + "att.ln_x.weight", {C})},
+                {"bias", b.weight(p + "att.ln_x.bias", {C})}});
+    // Bonus (sum over each head of r k r_k) v, added after ln_x (so not the op's own r_k bonus,
+    // which comes before any norm): per-head sums as a [H, C] linear holding r_k, spread back
+    // over each head's channels by a [C, H] linear of ones.
     const int64_t K = C / d.H;
-    std::vector<float> blocks(size_t(C * C), 0.0f);
-    for (int64_t o = 0; o < C; ++o)
-        for (int64_t i = (o / K) * K; i < (o / K + 1) * K; ++i)
-            blocks[size_t(o * C + i)] = 1.0f;
-    const std::string rk = b.affine(n + "att_rk", b.binary(n + "att_rk.prod", "mul", r, k),
-                                    b.weight(p + "att.r_k", {C}));
-    const std::string head_sum = b.node(n + "att_rk.sum", "linear", {rk}, json::object(),
-                                        {{"weight", b.made(n + "head_sum", {C, C}, blocks)}});
-    const std::string out = b.binary(n + "att_bonus", "add", gn,
-                                     b.binary(n + "att_bonus.v", "mul", head_sum, v));
+    const std::vector<float>& r_k = b.values(p + "att.r_k");
+    if (int64_t(r_k.size()) != C)
+        fail_format("rwkv.cpp tensor '" + p + "att.r_k' has " + std::to_string(r_k.size()) +
+                    " values, expected " + std::to_string(C));
+    std::vector<float> sum_w(size_t(d.H * C), 0.0f), spread_w(size_t(C * d.H), 0.0f);
+    for (int64_t c = 0; c < C; ++c) {
+        sum_w[size_t((c / K) * C + c)] = r_k[size_t(c)];
+        spread_w[size_t(c * d.H + c / K)] = 1.0f;
+    }
+    const std::string head_sum =
+        b.node(n + "att_rk.sum", "linear", {b.binary(n + "att_rk.prod", "mul", r, k)},
+               json::object(), {{"weight", b.made(n + "r_k_sum", {d.H, C}, sum_w)}});
+    const std::string spread = b.node(n + "att_rk.spread", "linear", {head_sum}, json::object(),
+                                      {{"weight", b.made(n + "head_spread", {C, d.H}, spread_w)}});
+    const std::string out =
+        b.binary(n + "att_bonus", "add", gn, b.binary(n + "att_bonus.v", "mul", spread, v));
     const std::string o = b.linear(n + "att_out", b.binary(n + "att_gated", "mul", out, g),
                                    p + "att.output.weight", C, C);
     x = b.binary(n + "att_res", "add", x, o);
@@ -254,15 +265,15 @@ void channel_mix(Builder& b, const Dims& d, const std::string& p, const std::str
         const std::string diff = b.binary(n + "ffn_diff", "sub", c, prev);
         xk = mix(b, n + "ffn_mix_k", prev, diff, b.weight(p + "ffn.time_mix_k", {C}));
     }
-    const std::string k = b.unary(n + "ffn_k", "relu",
-                                  b.linear(n + "ffn_k.lin", xk, p + "ffn.key.weight", F, C));
+    const std::string k =
+        b.unary(n + "ffn_k", "relu", b.linear(n + "ffn_k.lin", xk, p + "ffn.key.weight", F, C));
     out = b.linear(n + "ffn_v", b.binary(n + "ffn_k2", "mul", k, k), p + "ffn.value.weight", C, F);
     if (!v7) {
-        const std::string xr = mix(b, n + "ffn_mix_r", prev,
-                                   n + "ffn_diff", b.weight(p + "ffn.time_mix_r", {C}));
-        const std::string r = b.unary(
-            n + "ffn_r", "sigmoid",
-            b.linear(n + "ffn_r.lin", xr, p + "ffn.receptance.weight", C, C));
+        const std::string xr =
+            mix(b, n + "ffn_mix_r", prev, n + "ffn_diff", b.weight(p + "ffn.time_mix_r", {C}));
+        const std::string r =
+            b.unary(n + "ffn_r", "sigmoid",
+                    b.linear(n + "ffn_r.lin", xr, p + "ffn.receptance.weight", C, C));
         out = b.binary(n + "ffn_gated", "mul", r, out);
     }
     x = b.binary(n + "ffn_res", "add", x, out);
@@ -293,7 +304,8 @@ RillFile build(const rwkv::File& f) {
     x = b.layer_norm("ln0", x, "blocks.0.ln0", C);
     std::string v_first;
     for (int64_t i = 0; i < int64_t(f.n_layer); ++i) {
-        const std::string p = "blocks." + std::to_string(i) + ".", n = "l" + std::to_string(i) + ".";
+        const std::string p = "blocks." + std::to_string(i) + ".",
+                          n = "l" + std::to_string(i) + ".";
         if (v7)
             time_mix_v7(b, d, p, n, x, v_first);
         else
@@ -308,18 +320,22 @@ RillFile build(const rwkv::File& f) {
     o.channels = uint32_t(V);
     o.source = x;
     out.graph.outputs.push_back(o);
-    out.graph.meta = {{"kind", "token_model"},
-                      {"architecture", v7 ? "rwkv7" : "rwkv5"},
-                      {"vocab", V},
-                      {"n_embed", C},
-                      {"n_layer", f.n_layer},
-                      {"heads", d.H},
-                      {"source", "rwkv.cpp model file"},
-                      {"description", std::string(v7 ? "RWKV-7" : "RWKV-5.2") +
-                                          " language model imported from rwkv.cpp: " +
-                                          std::to_string(f.n_layer) + " layers, d_model " +
-                                          std::to_string(C) + ", " + std::to_string(d.H) +
-                                          " heads, vocabulary " + std::to_string(V)}};
+    uint64_t parameters = 0; // as in the rwkv.cpp file (the graph adds a few derived tensors)
+    for (const auto& t : f.tensors)
+        parameters += t.second.values.size();
+    out.graph.meta = {
+        {"kind", "token_model"},
+        {"architecture", v7 ? "rwkv7" : "rwkv5"},
+        {"vocab", V},
+        {"n_embed", C},
+        {"n_layer", f.n_layer},
+        {"heads", d.H},
+        {"parameters", parameters},
+        {"source", "rwkv.cpp model file"},
+        {"description", std::string(v7 ? "RWKV-7" : "RWKV-5.2") +
+                            " language model imported from rwkv.cpp: " + std::to_string(f.n_layer) +
+                            " layers, d_model " + std::to_string(C) + ", " + std::to_string(d.H) +
+                            " heads, vocabulary " + std::to_string(V)}};
     return std::move(out);
 }
 

@@ -18,5 +18,8 @@ bool is_rwkv_cpp(const void* data, size_t size);
 // Error{Unsupported} (quantized tensors, RWKV v4/v5.1/v6).
 RillFile import_rwkv_cpp_memory(const void* data, size_t size);
 RillFile import_rwkv_cpp_file(const std::string& path);
+inline RillFile import_rwkv_cpp(const std::string& path) {
+    return import_rwkv_cpp_file(path);
+}
 
 } // namespace rill
