@@ -2,12 +2,9 @@
 // bytes; today rwkv.cpp model files) and writes it as .rill, then loads the result through the
 // C API to prove it runs.
 //
-// No core exception may leave the core's code in this executable: rill.hpp (used by the other
-// commands) and the core each define a class rill::Error, and the linker keeps one destructor
-// for both, so destroying a core Error here would run rill.hpp's and crash. The input is
-// therefore validated through the C API first (the same importer, behind librill's boundary,
-// reporting through rill_last_error_detail); the core import then cannot fail on it, and the
-// file is written here rather than by the core's writer.
+// The input is first loaded through the C API (the same importer behind librill's boundary,
+// reporting through rill_last_error_detail), so a bad file gives the library's message; the core
+// import then runs on a file known to be good and the result is written here.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +12,7 @@
 #include "commands.hpp"
 #include "rill/core/import_rwkv.hpp"
 #include "rill/core/rill_file.hpp"
-#include "rill/rill.h" // the C API only (rill.hpp's rill::Error clashes with the core's)
+#include "rill/rill.h"
 
 namespace rill::cli {
 namespace {

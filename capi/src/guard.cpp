@@ -27,7 +27,7 @@ rill_status fail(rill_status status, const std::string& message) noexcept {
 rill_status current_exception_status() noexcept {
     try {
         throw;
-    } catch (const Error& e) {
+    } catch (const CoreError& e) {
         switch (e.kind()) {
         case ErrorKind::InvalidArgument: return fail(RILL_ERR_INVALID_ARGUMENT, e.what());
         case ErrorKind::Io: return fail(RILL_ERR_IO, e.what());

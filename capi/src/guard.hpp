@@ -12,7 +12,7 @@ void set_detail(const std::string& message) noexcept;
 void clear_detail() noexcept;
 rill_status fail(rill_status status, const std::string& message) noexcept;
 
-// Maps the in-flight exception (rill::Error, std::bad_alloc, anything) to a status + detail.
+// Maps the in-flight exception (rill::CoreError, std::bad_alloc, anything) to a status + detail.
 rill_status current_exception_status() noexcept;
 
 template <typename Body> rill_status guarded(Body&& body) noexcept {

@@ -71,20 +71,20 @@ TEST(ActivationOps, PassesPortsThrough) {
 
 TEST(ActivationOps, RejectsBadAttributesAndWeights) {
     TensorMap t;
-    EXPECT_THROW(build_op(node("gelu", {{"approximate", "erf"}}), t), Error);
-    EXPECT_THROW(build_op(node("leaky_relu", {{"negative_slope", "big"}}), t), Error);
-    EXPECT_THROW(build_op(node("prelu"), t), Error);                    // missing weight
-    EXPECT_THROW(build_op(node("relu", {}, {}, 2), t), Error);          // two inputs
+    EXPECT_THROW(build_op(node("gelu", {{"approximate", "erf"}}), t), CoreError);
+    EXPECT_THROW(build_op(node("leaky_relu", {{"negative_slope", "big"}}), t), CoreError);
+    EXPECT_THROW(build_op(node("prelu"), t), CoreError);                    // missing weight
+    EXPECT_THROW(build_op(node("relu", {}, {}, 2), t), CoreError);          // two inputs
     t["weight"] = make_tensor({3}, {1, 1, 1});
     auto prelu = build_op(node("prelu", {}, {"weight"}), t);
-    EXPECT_THROW(prelu->plan(ports({2})), Error);                       // 3 slopes, 2 channels
+    EXPECT_THROW(prelu->plan(ports({2})), CoreError);                       // 3 slopes, 2 channels
     t["alpha"] = make_tensor({1}, {1});
     auto snake = build_op(node("snake", {}, {"alpha"}), t);
-    EXPECT_THROW(snake->plan(ports({2})), Error);                       // snake needs [C]
+    EXPECT_THROW(snake->plan(ports({2})), CoreError);                       // snake needs [C]
     t["w2"] = make_tensor({2, 2}, {1, 1, 1, 1});
     NodeDef n = node("prelu");
     n.weights["weight"] = "w2";
-    EXPECT_THROW(build_op(n, t), Error);                                // not a vector
+    EXPECT_THROW(build_op(n, t), CoreError);                                // not a vector
 }
 
 } // namespace

@@ -254,7 +254,7 @@ void expect_build_error(const std::string& op, const json& attrs, const TensorMa
         build_op(node(op, attrs, roles), t);
         ADD_FAILURE() << op << " " << attrs.dump() << ": expected an error mentioning '" << fragment
                       << "'";
-    } catch (const Error& e) {
+    } catch (const CoreError& e) {
         EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
     }
 }
@@ -276,16 +276,16 @@ TEST(ConvOps, BadConv1dAttrsThrow) {
     expect_build_error("conv1d", {}, t, {}, "missing weight 'weight'");
     NodeDef n = node("conv1d", {}, {});
     n.weights["weight"] = "flat";
-    EXPECT_THROW(build_op(n, t), Error);
+    EXPECT_THROW(build_op(n, t), CoreError);
     NodeDef two = node("conv1d", {}, {"weight"}, 2);
-    EXPECT_THROW(build_op(two, t), Error);
+    EXPECT_THROW(build_op(two, t), CoreError);
 }
 
 TEST(ConvOps, Conv1dInputChannelMismatchThrowsAtPlan) {
     TensorMap t;
     t["weight"] = make_tensor({4, 2, 3}, std::vector<float>(24, 1.0f));
     auto op = build_op(node("conv1d", {{"groups", 2}}, {"weight"}), t); // expects 4 channels
-    EXPECT_THROW(op->plan(ports({3})), Error);
+    EXPECT_THROW(op->plan(ports({3})), CoreError);
     EXPECT_NO_THROW(op->plan(ports({4})));
 }
 
@@ -300,7 +300,7 @@ TEST(ConvOps, BadConvTransposeAttrsThrow) {
                        "output_padding");
     expect_build_error("conv_transpose1d", {}, t, {"weight", "bias"}, "bias");
     auto op = build_op(node("conv_transpose1d", {{"groups", 2}}, {"weight"}), t);
-    EXPECT_THROW(op->plan(ports({2})), Error);
+    EXPECT_THROW(op->plan(ports({2})), CoreError);
     EXPECT_EQ(op->plan(ports({4}))[0].channels, 4u); // Cout = 2 per group * 2 groups
 }
 
@@ -312,10 +312,10 @@ TEST(ConvOps, BadLinearThrows) {
     expect_build_error("linear", {}, t, {"weight"}, "2-D");
     NodeDef n = node("linear", {}, {"bias"});
     n.weights["weight"] = "w2";
-    EXPECT_THROW(build_op(n, t), Error); // bias has Cin, not Cout, values
+    EXPECT_THROW(build_op(n, t), CoreError); // bias has Cin, not Cout, values
     n.weights.erase("bias");
     auto op = build_op(n, t);
-    EXPECT_THROW(op->plan(ports({2})), Error);
+    EXPECT_THROW(op->plan(ports({2})), CoreError);
     EXPECT_EQ(op->plan(ports({3}))[0].channels, 2u);
 }
 

@@ -50,14 +50,14 @@ TEST(ElementwiseOps, GateOneAndTwoInputs) {
 }
 
 TEST(ElementwiseOps, RejectsBadInputs) {
-    EXPECT_THROW(build_op(node("add"), {}), Error);           // one input
-    EXPECT_THROW(build_op(node("sub", {}, {}, 3), {}), Error); // three inputs
-    EXPECT_THROW(build_op(node("gate", {}, {}, 3), {}), Error);
+    EXPECT_THROW(build_op(node("add"), {}), CoreError);           // one input
+    EXPECT_THROW(build_op(node("sub", {}, {}, 3), {}), CoreError); // three inputs
+    EXPECT_THROW(build_op(node("gate", {}, {}, 3), {}), CoreError);
     auto add = build_op(node("add", {}, {}, 2), {});
-    EXPECT_THROW(add->plan(ports({2, 3})), Error);
-    EXPECT_THROW(add->plan({PortInfo{2, Rate{}, 1}, PortInfo{2, Rate{}, 0}}), Error);
+    EXPECT_THROW(add->plan(ports({2, 3})), CoreError);
+    EXPECT_THROW(add->plan({PortInfo{2, Rate{}, 1}, PortInfo{2, Rate{}, 0}}), CoreError);
     auto glu = build_op(node("gate"), {});
-    EXPECT_THROW(glu->plan(ports({3})), Error);
+    EXPECT_THROW(glu->plan(ports({3})), CoreError);
 }
 
 GraphDef graph_with_params() {
@@ -93,15 +93,15 @@ TEST(FilmOps, RejectsBadParametersAndShapes) {
     const GraphDef g = graph_with_params();
     TensorMap t;
     t["weight"] = make_tensor({4, 2}, std::vector<float>(8, 0));
-    EXPECT_THROW(build_op(node("film", {{"params", {"volume"}}}, {"weight"}), t, g), Error);
-    EXPECT_THROW(build_op(node("film", {{"params", {"tone"}}}, {"weight"}), t, g), Error);
-    EXPECT_THROW(build_op(node("film", {}, {"weight"}), t, GraphDef{}), Error); // no params
+    EXPECT_THROW(build_op(node("film", {{"params", {"volume"}}}, {"weight"}), t, g), CoreError);
+    EXPECT_THROW(build_op(node("film", {{"params", {"tone"}}}, {"weight"}), t, g), CoreError);
+    EXPECT_THROW(build_op(node("film", {}, {"weight"}), t, GraphDef{}), CoreError); // no params
     t["odd"] = make_tensor({3, 2}, std::vector<float>(6, 0));
     NodeDef n = node("film");
     n.weights["weight"] = "odd";
-    EXPECT_THROW(build_op(n, t, g), Error);
+    EXPECT_THROW(build_op(n, t, g), CoreError);
     auto op = build_op(node("film", {}, {"weight"}), t, g);
-    EXPECT_THROW(op->plan(ports({3})), Error);
+    EXPECT_THROW(op->plan(ports({3})), CoreError);
 }
 
 } // namespace

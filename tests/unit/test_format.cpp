@@ -48,7 +48,7 @@ RillFile small_model() {
 std::string load_error(const std::vector<unsigned char>& bytes) {
     try {
         Model m(read_rill_memory(bytes.data(), bytes.size()));
-    } catch (const Error& e) {
+    } catch (const CoreError& e) {
         return e.what();
     }
     return "";

@@ -126,25 +126,25 @@ TEST(NormOps, BatchNormFoldsRunningStatistics) {
 
 TEST(NormOps, RejectsBadAttributesAndWeights) {
     TensorMap t;
-    EXPECT_THROW(build_op(node("group_norm", {{"mode", "utterance"}}), t), Error);
-    EXPECT_THROW(build_op(node("group_norm", {{"groups", 0}}), t), Error);
-    EXPECT_THROW(build_op(node("layer_norm", {{"eps", -1.0}}), t), Error);
+    EXPECT_THROW(build_op(node("group_norm", {{"mode", "utterance"}}), t), CoreError);
+    EXPECT_THROW(build_op(node("group_norm", {{"groups", 0}}), t), CoreError);
+    EXPECT_THROW(build_op(node("layer_norm", {{"eps", -1.0}}), t), CoreError);
     auto g3 = build_op(node("group_norm", {{"groups", 3}}), t);
-    EXPECT_THROW(g3->plan(ports({4})), Error); // 3 does not divide 4
+    EXPECT_THROW(g3->plan(ports({4})), CoreError); // 3 does not divide 4
     t["weight"] = make_tensor({3}, {1, 1, 1});
     t["bias"] = make_tensor({4}, {0, 0, 0, 0});
-    EXPECT_THROW(build_op(node("layer_norm", {}, {"weight", "bias"}), t), Error);
+    EXPECT_THROW(build_op(node("layer_norm", {}, {"weight", "bias"}), t), CoreError);
     auto ln = build_op(node("layer_norm", {}, {"weight"}), t);
-    EXPECT_THROW(ln->plan(ports({4})), Error); // 3 gains, 4 channels
-    EXPECT_THROW(build_op(node("batch_norm", {}, {"running_mean"}), t), Error); // no running_var
+    EXPECT_THROW(ln->plan(ports({4})), CoreError); // 3 gains, 4 channels
+    EXPECT_THROW(build_op(node("batch_norm", {}, {"running_mean"}), t), CoreError); // no running_var
     t["running_mean"] = make_tensor({2}, {0, 0});
     t["running_var"] = make_tensor({3}, {1, 1, 1});
-    EXPECT_THROW(build_op(node("batch_norm", {}, {"running_mean", "running_var"}), t), Error);
+    EXPECT_THROW(build_op(node("batch_norm", {}, {"running_mean", "running_var"}), t), CoreError);
     t["running_var"] = make_tensor({2}, {1, -1});
-    EXPECT_THROW(build_op(node("batch_norm", {}, {"running_mean", "running_var"}), t), Error);
+    EXPECT_THROW(build_op(node("batch_norm", {}, {"running_mean", "running_var"}), t), CoreError);
     t["running_var"] = make_tensor({2}, {1, 1});
     auto bn = build_op(node("batch_norm", {}, {"running_mean", "running_var"}), t);
-    EXPECT_THROW(bn->plan(ports({3})), Error);
+    EXPECT_THROW(bn->plan(ports({3})), CoreError);
 }
 
 } // namespace

@@ -62,7 +62,7 @@ TEST(Planner, RejectsMixedRates) {
                    "weights": {"weight": "a"}},
                   {"name": "sum", "op": "add", "inputs": ["d2", "x"]}]})",
                        t),
-                 Error);
+                 CoreError);
 }
 
 TEST(Planner, RejectsOutputChannelMismatch) {
@@ -70,7 +70,7 @@ TEST(Planner, RejectsOutputChannelMismatch) {
         "outputs": [{"name": "y", "channels": 2, "source": "r"}],
         "nodes": [{"name": "r", "op": "relu", "inputs": ["x"]}]})",
                        {}),
-                 Error);
+                 CoreError);
 }
 
 } // namespace

@@ -100,19 +100,19 @@ TEST(RnnOps, BiasesAreOptional) {
 
 TEST(RnnOps, RejectsBadShapesAndAttributes) {
     TensorMap t = rnn_weights(4, 2, 3, 50);
-    EXPECT_THROW(build_op(node("lstm", {}, kRoles), t), Error);                      // no H
-    EXPECT_THROW(build_op(node("lstm", {{"hidden_size", 0}}, kRoles), t), Error);
-    EXPECT_THROW(build_op(node("lstm", {{"hidden_size", 3}}, kRoles), t), Error);    // 8 != 4*3
-    EXPECT_THROW(build_op(node("gru", {{"hidden_size", 2}}, kRoles), t), Error);     // 8 != 3*2
-    EXPECT_THROW(build_op(node("lstm", {{"hidden_size", 2}}, {"weight_ih"}), t), Error);
-    EXPECT_THROW(build_op(node("lstm", {{"hidden_size", 2}}, kRoles, 2), t), Error);
+    EXPECT_THROW(build_op(node("lstm", {}, kRoles), t), CoreError);                      // no H
+    EXPECT_THROW(build_op(node("lstm", {{"hidden_size", 0}}, kRoles), t), CoreError);
+    EXPECT_THROW(build_op(node("lstm", {{"hidden_size", 3}}, kRoles), t), CoreError);    // 8 != 4*3
+    EXPECT_THROW(build_op(node("gru", {{"hidden_size", 2}}, kRoles), t), CoreError);     // 8 != 3*2
+    EXPECT_THROW(build_op(node("lstm", {{"hidden_size", 2}}, {"weight_ih"}), t), CoreError);
+    EXPECT_THROW(build_op(node("lstm", {{"hidden_size", 2}}, kRoles, 2), t), CoreError);
     t["bias_hh"] = make_tensor({7}, std::vector<float>(7, 0));
-    EXPECT_THROW(build_op(node("lstm", {{"hidden_size", 2}}, kRoles), t), Error);
+    EXPECT_THROW(build_op(node("lstm", {{"hidden_size", 2}}, kRoles), t), CoreError);
     TensorMap g = rnn_weights(3, 2, 3, 60);
     EXPECT_THROW(build_op(node("gru", {{"hidden_size", 2}, {"linear_before_reset", 2}}, kRoles), g),
-                 Error);
+                 CoreError);
     auto op = build_op(node("gru", {{"hidden_size", 2}}, kRoles), g);
-    EXPECT_THROW(op->plan(ports({4})), Error); // weight_ih expects 3 inputs
+    EXPECT_THROW(op->plan(ports({4})), CoreError); // weight_ih expects 3 inputs
 }
 
 } // namespace

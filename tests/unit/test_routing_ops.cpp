@@ -80,20 +80,20 @@ TEST(RoutingOps, AlignDelayAddsLatency) {
 
 TEST(RoutingOps, RejectsBadPortsAndAttributes) {
     auto concat = build_op(node("concat", {}, {}, 2), {});
-    EXPECT_THROW(concat->plan({PortInfo{1, Rate{}, 0}, PortInfo{1, Rate{}, 2}}), Error);
-    EXPECT_THROW(concat->plan({PortInfo{1, Rate{}, 0}, PortInfo{1, Rate::make(1, 2), 0}}), Error);
-    EXPECT_THROW(build_op(node("split"), {}), Error);
-    EXPECT_THROW(build_op(node("split", {{"sizes", {2, 0}}}), {}), Error);
+    EXPECT_THROW(concat->plan({PortInfo{1, Rate{}, 0}, PortInfo{1, Rate{}, 2}}), CoreError);
+    EXPECT_THROW(concat->plan({PortInfo{1, Rate{}, 0}, PortInfo{1, Rate::make(1, 2), 0}}), CoreError);
+    EXPECT_THROW(build_op(node("split"), {}), CoreError);
+    EXPECT_THROW(build_op(node("split", {{"sizes", {2, 0}}}), {}), CoreError);
     auto split = build_op(node("split", {{"sizes", {2, 2}}}), {});
-    EXPECT_THROW(split->plan(ports({5})), Error);
+    EXPECT_THROW(split->plan(ports({5})), CoreError);
     auto slice = build_op(node("slice", {{"start", 3}, {"end", 2}}), {});
-    EXPECT_THROW(slice->plan(ports({4})), Error);
+    EXPECT_THROW(slice->plan(ports({4})), CoreError);
     auto wide = build_op(node("slice", {{"start", 0}, {"end", 9}}), {});
-    EXPECT_THROW(wide->plan(ports({4})), Error);
-    EXPECT_THROW(build_op(node("delay"), {}), Error);
-    EXPECT_THROW(build_op(node("delay", {{"frames", -1}}), {}), Error);
-    EXPECT_THROW(build_op(node("delay", {{"frames", 2}, {"align", "yes"}}), {}), Error);
-    EXPECT_THROW(build_op(node("identity", {}, {}, 2), {}), Error);
+    EXPECT_THROW(wide->plan(ports({4})), CoreError);
+    EXPECT_THROW(build_op(node("delay"), {}), CoreError);
+    EXPECT_THROW(build_op(node("delay", {{"frames", -1}}), {}), CoreError);
+    EXPECT_THROW(build_op(node("delay", {{"frames", 2}, {"align", "yes"}}), {}), CoreError);
+    EXPECT_THROW(build_op(node("identity", {}, {}, 2), {}), CoreError);
 }
 
 } // namespace

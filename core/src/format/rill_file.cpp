@@ -170,15 +170,15 @@ RillFile read_rill_memory(const void* data_ptr, size_t size) {
 RillFile read_rill_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        throw Error(ErrorKind::Io, "cannot open model file '" + path + "'");
+        throw CoreError(ErrorKind::Io, "cannot open model file '" + path + "'");
     std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
                                      std::istreambuf_iterator<char>());
     if (in.bad())
-        throw Error(ErrorKind::Io, "cannot read model file '" + path + "'");
+        throw CoreError(ErrorKind::Io, "cannot read model file '" + path + "'");
     try {
         return read_rill_memory(bytes.data(), bytes.size());
-    } catch (const Error& e) {
-        throw Error(e.kind(), path + ": " + e.what());
+    } catch (const CoreError& e) {
+        throw CoreError(e.kind(), path + ": " + e.what());
     }
 }
 
@@ -217,7 +217,7 @@ void write_rill_file(const RillFile& file, const std::string& path) {
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     if (!out)
-        throw Error(ErrorKind::Io, "cannot write model file '" + path + "'");
+        throw CoreError(ErrorKind::Io, "cannot write model file '" + path + "'");
 }
 
 } // namespace rill

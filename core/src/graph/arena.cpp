@@ -14,7 +14,7 @@ void* Arena::take(std::byte* base, size_t& used, size_t cap, size_t bytes) {
     if (sizing_)
         return nullptr;
     if (used > cap)
-        throw Error(ErrorKind::Internal, "arena overflow: an op asked for more memory than in the "
+        throw CoreError(ErrorKind::Internal, "arena overflow: an op asked for more memory than in the "
                                          "sizing pass");
     return base + offset;
 }

@@ -165,20 +165,20 @@ void Model::plan() {
                 PortInfo{buffers_[b].channels, buffers_[b].rate, buffers_[b].latency});
         try {
             step.ports.outputs = step.proto->plan(step.ports.inputs);
-        } catch (const Error& e) {
+        } catch (const CoreError& e) {
             const std::string msg = e.what();
             if (msg.rfind("node '", 0) == 0)
                 throw;
-            throw Error(e.kind(), "node '" + node.name + "' (" + node.op + "): " + msg);
+            throw CoreError(e.kind(), "node '" + node.name + "' (" + node.op + "): " + msg);
         }
         if (step.ports.outputs.size() != step.proto->num_outputs())
-            throw Error(ErrorKind::Internal, "node '" + node.name + "': plan() returned " +
+            throw CoreError(ErrorKind::Internal, "node '" + node.name + "': plan() returned " +
                                                  std::to_string(step.ports.outputs.size()) +
                                                  " outputs");
         for (size_t o = 0; o < step.ports.outputs.size(); ++o) {
             const PortInfo& p = step.ports.outputs[o];
             if (p.latency < 0 || p.rate.num <= 0 || p.rate.den <= 0 || p.channels == 0)
-                throw Error(ErrorKind::Internal, "node '" + node.name + "': invalid planned port");
+                throw CoreError(ErrorKind::Internal, "node '" + node.name + "': invalid planned port");
             const uint32_t b = add_buffer(p);
             step.out_buffers.push_back(b);
             named[o == 0 ? node.name : node.name + ":" + std::to_string(o)] = b;

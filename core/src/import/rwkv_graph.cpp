@@ -356,7 +356,7 @@ RillFile import_rwkv_cpp_memory(const void* data, size_t size) {
 RillFile import_rwkv_cpp_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        throw Error(ErrorKind::Io, "cannot open '" + path + "'");
+        throw CoreError(ErrorKind::Io, "cannot open '" + path + "'");
     const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
                                   std::istreambuf_iterator<char>());
     return import_rwkv_cpp_memory(bytes.data(), bytes.size());

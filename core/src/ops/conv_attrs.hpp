@@ -51,7 +51,7 @@ struct ConvAttrs {
     // Plan-time check of the input port against the weight.
     void check_input(const PortInfo& in, bool transposed, const std::string& where) const {
         if (in.channels != in_channels(transposed))
-            throw Error(ErrorKind::Format, where + ": input has " + std::to_string(in.channels) +
+            throw CoreError(ErrorKind::Format, where + ": input has " + std::to_string(in.channels) +
                                                " channels, the weight expects " +
                                                std::to_string(in_channels(transposed)));
     }

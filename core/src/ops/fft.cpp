@@ -40,7 +40,7 @@ void RealFft::plan(size_t n, float* time, float* freq) {
     inverse_plan_ =
         fftwf_plan_dft_c2r_1d(static_cast<int>(n), spec, time, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
     if (!forward_plan_ || !inverse_plan_)
-        throw Error(ErrorKind::Internal,
+        throw CoreError(ErrorKind::Internal,
                     "FFTW could not plan a real FFT of size " + std::to_string(n));
 }
 

@@ -1,5 +1,5 @@
 // Checks shared by the ops' plan(): what an op may assume about its input ports. They throw
-// Error{Format}; the planner prefixes the node name.
+// CoreError{Format}; the planner prefixes the node name.
 #pragma once
 
 #include <string>

@@ -29,7 +29,7 @@ const OpRegistry& OpRegistry::instance() {
 
 void OpRegistry::add(const std::string& name, OpFactory factory) {
     if (!factories_.emplace(name, std::move(factory)).second)
-        throw Error(ErrorKind::Internal, "op registered twice: " + name);
+        throw CoreError(ErrorKind::Internal, "op registered twice: " + name);
 }
 
 const OpFactory* OpRegistry::find(const std::string& name) const {

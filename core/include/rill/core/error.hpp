@@ -9,9 +9,9 @@ namespace rill {
 
 enum class ErrorKind { InvalidArgument, Io, Format, Unsupported, Internal };
 
-class Error : public std::runtime_error {
+class CoreError : public std::runtime_error {
 public:
-    Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+    CoreError(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
     ErrorKind kind() const noexcept { return kind_; }
 
 private:
@@ -20,13 +20,13 @@ private:
 
 // Helpers that name what was wrong; messages should say which node/field and what was expected.
 [[noreturn]] inline void fail_format(const std::string& message) {
-    throw Error(ErrorKind::Format, message);
+    throw CoreError(ErrorKind::Format, message);
 }
 [[noreturn]] inline void fail_unsupported(const std::string& message) {
-    throw Error(ErrorKind::Unsupported, message);
+    throw CoreError(ErrorKind::Unsupported, message);
 }
 [[noreturn]] inline void fail_argument(const std::string& message) {
-    throw Error(ErrorKind::InvalidArgument, message);
+    throw CoreError(ErrorKind::InvalidArgument, message);
 }
 
 } // namespace rill

@@ -45,7 +45,7 @@ struct GraphDef {
     nlohmann::json meta = nlohmann::json::object();
 };
 
-// JSON <-> IR. from_json validates structure and names (throws Error{Format} naming the field).
+// JSON <-> IR. from_json validates structure and names (throws CoreError{Format} naming the field).
 GraphDef graph_from_json(const nlohmann::json& j);
 nlohmann::json graph_to_json(const GraphDef& g);
 

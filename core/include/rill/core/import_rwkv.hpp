@@ -14,8 +14,8 @@ namespace rill {
 // True when the bytes start with the rwkv.cpp magic ("ggmf" little-endian).
 bool is_rwkv_cpp(const void* data, size_t size);
 
-// Throws Error{Format} (truncated or inconsistent file, missing tensors, naming what) or
-// Error{Unsupported} (quantized tensors, RWKV v4/v5.1/v6).
+// Throws CoreError{Format} (truncated or inconsistent file, missing tensors, naming what) or
+// CoreError{Unsupported} (quantized tensors, RWKV v4/v5.1/v6).
 RillFile import_rwkv_cpp_memory(const void* data, size_t size);
 RillFile import_rwkv_cpp_file(const std::string& path);
 inline RillFile import_rwkv_cpp(const std::string& path) {

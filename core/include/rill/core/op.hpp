@@ -56,7 +56,7 @@ public:
     virtual uint32_t num_outputs() const { return 1; }
 
     // Output ports from input ports. Called once at load, after the planner has aligned the
-    // latencies of inputs that share a rate. Throws Error{Format} for inconsistent shapes.
+    // latencies of inputs that share a rate. Throws CoreError{Format} for inconsistent shapes.
     // May remember what it needs (e.g. input latency for the pre-roll).
     virtual std::vector<PortInfo> plan(const std::vector<PortInfo>& inputs) = 0;
 
@@ -93,7 +93,7 @@ struct OpBuildContext {
     // Number of inputs must be in [lo, hi].
     void expect_inputs(size_t lo, size_t hi) const;
 
-    [[noreturn]] void fail(const std::string& what) const; // Error{Format} prefixed with node
+    [[noreturn]] void fail(const std::string& what) const; // CoreError{Format} prefixed with node
     std::string where() const; // "node 'enc' (conv1d)"
 };
 

@@ -20,7 +20,7 @@ struct RillFile {
 };
 
 // Validates everything (sizes, offsets, overlaps, dtypes, shapes, finite values, graph
-// structure) and throws Error{Format|Io|Unsupported} with a message naming the field.
+// structure) and throws CoreError{Format|Io|Unsupported} with a message naming the field.
 RillFile read_rill_memory(const void* data, size_t size);
 RillFile read_rill_file(const std::string& path);
 
