@@ -285,7 +285,15 @@ def _module_node(b, name, m, args, kwargs, where):
         if isinstance(m, export_attention.LAYERS):
             _materialise(x, where)
             _channels_last(x, where)
-            return export_attention.emit(b, name, m, x)
+            extra = [a for a in list(args[1:]) + list(kwargs.values()) if a is not None]
+            if extra:
+                raise ExportError(f"{where}: {type(m).__name__} takes only the signal when "
+                                  f"exported (an HGRN lower bound goes in its `lower_bound` "
+                                  f"attribute)")
+            try:
+                return export_attention.emit(b, name, m, x)
+            except export_attention.LayerExportError as e:
+                raise ExportError(f"{where}: {e}") from e
         if isinstance(m, nn.Conv1d):
             _expect_layout(x, BCT, where)
             x, padding = _conv_padding(b, name, m, x, where)

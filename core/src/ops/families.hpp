@@ -16,5 +16,6 @@ void register_linear_attention_ops(OpRegistry& r); // linear_attention (ops/line
 void register_global_linear_attention_ops(OpRegistry& r); // global_linear_attention
 void register_rms_norm_ops(OpRegistry& r);    // rms_norm (ops/rms_norm.cpp)
 void register_hgrn_ops(OpRegistry& r);        // hgrn (ops/hgrn.cpp)
+void register_rotary_ops(OpRegistry& r);      // rotary (ops/rotary.cpp)
 void register_token_ops(OpRegistry& r);       // embedding, affine, l2_norm (ops/token_ops.cpp)
 } // namespace rill

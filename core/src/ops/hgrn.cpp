@@ -1,8 +1,10 @@
 // hgrn: the gated elementwise recurrence of HGRN (Qin et al. 2023; fla naive_recurrent_hgrn):
 //   h_t = exp(g_t) * h_{t-1} + x_t,  y_t = h_t        (per channel, h_0 = 0)
 // inputs x, g (same channels). attr `gate`: "log" (g is the log forget gate, default) or
-// "logsigmoid" (g is the raw forget logit: log f = logsigmoid(g)). Pre-roll (preroll.hpp):
-// frames before the input latency leave h alone and output 0.
+// "logsigmoid" (g is the raw forget logit: log f = logsigmoid(g)). Optional weight `lower_bound`
+// lb [C] (gate "logsigmoid" only; fla's HGRN layers after the first):
+//   f = lb + (1 - lb) sigmoid(g)   (fla: exp(logaddexp(log lb, log1p(-lb) + logsigmoid(g))))
+// Pre-roll (preroll.hpp): frames before the input latency leave h alone and output 0.
 #include <algorithm>
 #include <cmath>
 
@@ -18,7 +20,10 @@ namespace {
 
 class HgrnOp final : public Op {
 public:
-    explicit HgrnOp(bool logsigmoid) : logsigmoid_(logsigmoid) {}
+    HgrnOp(bool logsigmoid, const Tensor* lower_bound) : logsigmoid_(logsigmoid) {
+        if (lower_bound)
+            lower_bound_ = *lower_bound;
+    }
     std::unique_ptr<Op> clone() const override { return std::make_unique<HgrnOp>(*this); }
 
     std::vector<PortInfo> plan(const std::vector<PortInfo>& in) override {
@@ -26,6 +31,8 @@ public:
         if (in[1].channels != in[0].channels)
             fail_format("gate input has " + std::to_string(in[1].channels) +
                         " channels, expected " + std::to_string(in[0].channels));
+        if (lower_bound_.data)
+            ops::require_per_channel("lower_bound", lower_bound_.numel(), in[0].channels);
         preroll_.latency = in[0].latency;
         return {in[0]};
     }
@@ -43,6 +50,15 @@ public:
             float* y = out[0].channel(c);
             std::fill_n(y, skip, 0.0f);
             float h = h_[c];
+            if (lower_bound_.data) {
+                const float lb = lower_bound_.data[c];
+                for (size_t t = skip; t < n; ++t) {
+                    h = (lb + (1.0f - lb) / (1.0f + std::exp(-g[t]))) * h + x[t];
+                    y[t] = h;
+                }
+                h_[c] = h;
+                continue;
+            }
             for (size_t t = skip; t < n; ++t) {
                 const float lg = logsigmoid_ ? (g[t] >= 0 ? -std::log1p(std::exp(-g[t]))
                                                           : g[t] - std::log1p(std::exp(g[t])))
@@ -56,6 +72,7 @@ public:
 
 private:
     bool logsigmoid_;
+    Tensor lower_bound_; // [C] or empty
     PreRoll preroll_;
     float* h_ = nullptr; // per channel (state)
 };
@@ -65,7 +82,10 @@ std::unique_ptr<Op> make_hgrn(const OpBuildContext& ctx) {
     const std::string gate = ctx.attr_string("gate", "log");
     if (gate != "log" && gate != "logsigmoid")
         ctx.fail("attribute 'gate' is '" + gate + "'; expected log or logsigmoid");
-    return std::make_unique<HgrnOp>(gate == "logsigmoid");
+    const Tensor* lower_bound = ctx.optional_weight("lower_bound", {-1});
+    if (lower_bound && gate != "logsigmoid")
+        ctx.fail("weight 'lower_bound' needs gate 'logsigmoid'");
+    return std::make_unique<HgrnOp>(gate == "logsigmoid", lower_bound);
 }
 
 } // namespace

@@ -22,6 +22,7 @@ const OpRegistry& OpRegistry::instance() {
         register_token_ops(r);
         register_rms_norm_ops(r);
         register_hgrn_ops(r);
+        register_rotary_ops(r);
         return r;
     }();
     return registry;

@@ -14,8 +14,10 @@ delayed by the reported latency. Parameter names follow the PyTorch layers they 
     delay.py       Delay                                                    -> delay
     la_kernels.py  naive recurrences of every linear-attention variant (test oracles)
     linear_attention.py  fla layers: GatedLinearAttention, MultiScaleRetention, DeltaNet,
-                   GatedDeltaNet, KimiDeltaAttention                       -> linear_attention
+                   GatedDeltaNet, KimiDeltaAttention         -> linear_attention (+ rotary)
     recurrent_layers.py  HGRNAttention, Mamba2, mLSTMLayer           -> hgrn, linear_attention
+    la_common.py   fla's ShortConvolution, RMSNorm(Gated), RotaryEmbedding, ACT2FN subsets
+                                                                     -> conv1d, rms_norm, rotary
 """
 
 from .activation import Snake

@@ -1,10 +1,10 @@
 """Recurrent layers in the style of linear_attention.py (same conventions: [B, T, D] in and out,
 upstream parameter names, the naive recurrences of la_kernels.py), exported by rill.export:
 
-    HGRNAttention   fla.layers.HGRNAttention (first-layer form: no lower bound, no short
-                    convolutions): h = f h + silu(i)(1 - f), f = sigmoid(f_proj x); gated RMSNorm
-    Mamba2          state-spaces/mamba Mamba2 (in_proj -> z, xBC, dt; causal depthwise conv1d +
-                    SiLU on xBC; SSD with A_log, dt_bias, D; RMSNormGated(norm_before_gate=False)
+    HGRNAttention   fla.layers.HGRNAttention: h = f h + silu(i)(1 - f), f = sigmoid(f_proj x)
+                    (optionally lower-bounded, short convolutions on i and f); gated RMSNorm
+    Mamba2          state-spaces/mamba Mamba2Simple / Mamba2 (in_proj -> z, xBC, dt; causal
+                    depthwise conv1d + SiLU on xBC; SSD with A_log, dt_bias, D; RMSNormGated
                     with group_size d_inner / ngroups; out_proj)
     mLSTMLayer      NX-AI/xlstm mLSTMLayer (proj_up, causal conv + SiLU, block-diagonal q/k/v
                     projections, i/f gates from [q, k, v], stabilised mLSTM cell, per-head layer
@@ -17,49 +17,94 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import la_kernels as ref
-from .linear_attention import RMSNormGated, _heads, _per_sequence
+from .la_common import RMSNormGated, ShortConvolution, heads, per_sequence
 
 
 class HGRNAttention(nn.Module):
-    def __init__(self, hidden_size=1024, expand_ratio=1, norm_eps=1e-5):
+    """fla.layers.HGRNAttention: i, f = i_proj x, f_proj x (through i_conv1d / f_conv1d, no
+    activation, with use_short_conv); log f = logsigmoid(f), with a lower bound lb for layers
+    after the first: log f = log(lb + (1 - lb) sigmoid(f)); h = f h + silu(i) (1 - f);
+    o_proj(g_norm(h, g_proj x)). forward's lower_bound is fla's (HGRNModel passes lower_bounds[i]);
+    for export set the `lower_bound` attribute instead (a [input_dim] tensor, not saved in the
+    state_dict), since rill.export takes no tensor constants in forward."""
+
+    def __init__(self, hidden_size=1024, expand_ratio=1, use_short_conv=False, conv_size=4,
+                 conv_bias=False, elementwise_affine=True, norm_eps=1e-5, mode="chunk",
+                 layer_idx=None):
         super().__init__()
         self.input_dim = int(hidden_size * expand_ratio)
+        self.use_short_conv, self.layer_idx = use_short_conv, layer_idx
+        self.lower_bound = None
         self.i_proj = nn.Linear(hidden_size, self.input_dim, bias=False)
         self.f_proj = nn.Linear(hidden_size, self.input_dim, bias=False)
         self.g_proj = nn.Linear(hidden_size, self.input_dim, bias=False)
-        self.g_norm = RMSNormGated(self.input_dim, eps=norm_eps)
+        if use_short_conv:
+            self.f_conv1d = ShortConvolution(self.input_dim, conv_size, conv_bias, activation=None)
+            self.i_conv1d = ShortConvolution(self.input_dim, conv_size, conv_bias, activation=None)
+        self.g_norm = RMSNormGated(self.input_dim, eps=norm_eps,
+                                   elementwise_affine=elementwise_affine)
         self.o_proj = nn.Linear(self.input_dim, hidden_size, bias=False)
 
-    def forward(self, hidden_states):
+    def effective_lower_bound(self, lower_bound=None):
+        """The bound fla applies: none for layer 0 (or without layer_idx)."""
+        lb = lower_bound if lower_bound is not None else self.lower_bound
+        return lb if lb is not None and (self.layer_idx or 0) > 0 else None
+
+    def forward(self, hidden_states, lower_bound=None):
         x = hidden_states
-        f = F.logsigmoid(self.f_proj(x))
-        i = F.silu(self.i_proj(x)) * (1 - f.exp())
+        i, f = self.i_proj(x), self.f_proj(x)
+        if self.use_short_conv:
+            i, f = self.i_conv1d(i), self.f_conv1d(f)
+        f = F.logsigmoid(f)
+        lb = self.effective_lower_bound(lower_bound)
+        if lb is not None:
+            f = torch.logaddexp(lb.log(), torch.log1p(-lb) + f)
+        i = F.silu(i) * (1 - f.exp())
         o = torch.stack([ref.hgrn(i[b], f[b])[0] for b in range(x.shape[0])], 0)
         return self.o_proj(self.g_norm(o, self.g_proj(x)))
 
 
 class Mamba2(nn.Module):
-    """state-spaces/mamba Mamba2 (the sequential path, parameter names in_proj, conv1d, dt_bias,
-    A_log, D, norm.weight, out_proj)."""
+    """state-spaces/mamba Mamba2Simple (mamba_ssm/modules/mamba2_simple.py; its default fused
+    path), and Mamba2 (modules/mamba2.py) with its options D_has_hdim, rmsnorm, norm_before_gate;
+    parameter names in_proj, conv1d, dt_bias, A_log, D, norm.weight, out_proj:
+    in_proj -> z, xBC, dt; xBC = silu(causal depthwise conv1d(xBC)) -> x, B, C;
+    dt = softplus(dt + dt_bias); SSD with A = -exp(A_log) (B, C shared by nheads / ngroups heads)
+    + D x; y = RMSNormGated(y, z) with one group per B/C group (weight [d_inner]), or
+    y silu(z) without rmsnorm; out_proj. Not supported: d_ssm < d_inner (Mamba2's extra gated
+    MLP), learnable_init_states, a dt_limit other than (0, inf)."""
 
-    def __init__(self, d_model, d_state=64, d_conv=4, expand=2, headdim=64, ngroups=1,
-                 norm_eps=1e-5, conv_bias=True, bias=False):
+    def __init__(self, d_model, d_state=64, d_conv=4, conv_init=None, expand=2, headdim=128,
+                 ngroups=1, A_init_range=(1, 16), dt_min=0.001, dt_max=0.1, dt_init_floor=1e-4,
+                 dt_limit=(0.0, float("inf")), learnable_init_states=False, activation="swish",
+                 bias=False, conv_bias=True, D_has_hdim=False, rmsnorm=True,
+                 norm_before_gate=False, chunk_size=256, use_mem_eff_path=True, layer_idx=None,
+                 d_ssm=None):
         super().__init__()
-        self.d_inner = expand * d_model
+        if learnable_init_states or tuple(dt_limit) != (0.0, float("inf")):
+            raise ValueError("learnable_init_states and dt_limit are not supported")
+        if d_ssm is not None and d_ssm != expand * d_model:
+            raise ValueError("d_ssm < d_inner (the gated MLP part) is not supported")
+        if activation not in ("silu", "swish"):
+            raise ValueError("activation must be silu / swish")
+        self.d_model, self.d_inner = d_model, expand * d_model
         self.d_state, self.headdim, self.ngroups = d_state, headdim, ngroups
         self.nheads = self.d_inner // headdim
+        self.D_has_hdim, self.rmsnorm, self.norm_before_gate = D_has_hdim, rmsnorm, norm_before_gate
         self.conv_dim = self.d_inner + 2 * ngroups * d_state
         self.in_proj = nn.Linear(d_model, 2 * self.d_inner + 2 * ngroups * d_state + self.nheads,
                                  bias=bias)
         self.conv1d = nn.Conv1d(self.conv_dim, self.conv_dim, d_conv, groups=self.conv_dim,
                                 padding=d_conv - 1, bias=conv_bias)
-        dt = torch.exp(torch.rand(self.nheads) * (math.log(0.1) - math.log(0.001)) +
-                       math.log(0.001)).clamp(min=1e-4)
+        if conv_init is not None:
+            nn.init.uniform_(self.conv1d.weight, -conv_init, conv_init)
+        dt = torch.exp(torch.rand(self.nheads) * (math.log(dt_max) - math.log(dt_min)) +
+                       math.log(dt_min)).clamp(min=dt_init_floor)
         self.dt_bias = nn.Parameter(dt + torch.log(-torch.expm1(-dt)))
-        self.A_log = nn.Parameter(torch.log(torch.empty(self.nheads).uniform_(1, 16)))
-        self.D = nn.Parameter(torch.ones(self.nheads))
-        self.norm = RMSNormGated(self.d_inner // ngroups, eps=norm_eps)
-        self.norm.gate_first = True
+        self.A_log = nn.Parameter(torch.log(torch.empty(self.nheads).uniform_(*A_init_range)))
+        self.D = nn.Parameter(torch.ones(self.d_inner if D_has_hdim else self.nheads))
+        if rmsnorm:
+            self.norm = RMSNormGated(self.d_inner, eps=1e-5)
         self.out_proj = nn.Linear(self.d_inner, d_model, bias=bias)
 
     def forward(self, u):
@@ -70,15 +115,24 @@ class Mamba2(nn.Module):
                                       self.ngroups * self.d_state], -1)
         dt = F.softplus(dt + self.dt_bias).transpose(1, 2)       # [B, H, T]
         group = self.nheads // self.ngroups
-        Bh = _heads(Bm, self.d_state).repeat_interleave(group, 1)
-        Ch = _heads(Cm, self.d_state).repeat_interleave(group, 1)
-        y = _per_sequence(lambda x, dt, b, c: ref.ssd(x, dt, -self.A_log.exp(), b, c, self.D)[0],
-                          _heads(x, self.headdim), dt, Bh, Ch)
+        Bh = heads(Bm, self.d_state).repeat_interleave(group, 1)
+        Ch = heads(Cm, self.d_state).repeat_interleave(group, 1)
+        D = None if self.D_has_hdim else self.D
+        y = per_sequence(lambda x, dt, b, c: ref.ssd(x, dt, -self.A_log.exp(), b, c, D)[0],
+                         heads(x, self.headdim), dt, Bh, Ch)
         y = y.transpose(1, 2).reshape(B, T, self.d_inner)
-        # RMSNormGated(norm_before_gate=False): rms(y silu(z)) * weight, per group.
-        g = (y * F.silu(z)).reshape(B, T, self.ngroups, -1)
-        y = g * torch.rsqrt(g.pow(2).mean(-1, keepdim=True) + self.norm.eps) * self.norm.weight
-        return self.out_proj(y.reshape(B, T, self.d_inner))
+        if self.D_has_hdim:
+            y = y + x * self.D
+        if not self.rmsnorm:
+            return self.out_proj(y * F.silu(z))
+        # mamba's RMSNormGated, group_size d_inner / ngroups: norm_before_gate=False (the
+        # default) normalises y silu(z); True gates the normalised y.
+        g = (y if self.norm_before_gate else y * F.silu(z)).reshape(B, T, self.ngroups, -1)
+        y = (g * torch.rsqrt(g.pow(2).mean(-1, keepdim=True) + self.norm.eps)).reshape(B, T, -1)
+        y = y * self.norm.weight
+        if self.norm_before_gate:
+            y = y * F.silu(z)
+        return self.out_proj(y)
 
 
 class LinearHeadwiseExpand(nn.Module):
@@ -130,22 +184,31 @@ class _mLSTMCell(nn.Module):
         qkv = torch.cat([q, k, v], -1)
         i = self.igate(qkv).transpose(1, 2)                 # [B, NH, T]
         f = self.fgate(qkv).transpose(1, 2)
-        h = torch.stack([ref.mlstm(_heads(q, D // NH)[b], _heads(k, D // NH)[b],
-                                   _heads(v, D // NH)[b], i[b], f[b])[0] for b in range(B)], 0)
+        h = torch.stack([ref.mlstm(heads(q, D // NH)[b], heads(k, D // NH)[b],
+                                   heads(v, D // NH)[b], i[b], f[b])[0] for b in range(B)], 0)
         h = F.group_norm(h.transpose(1, 2).reshape(B * T, D), NH, 1 + self.outnorm.weight,
                          None, self.eps)
         return h.reshape(B, T, D)
 
 
 class mLSTMLayer(nn.Module):
+    """NX-AI/xlstm mLSTMLayer (xlstm/blocks/mlstm/layer.py) with its mLSTMLayerConfig fields as
+    keyword arguments (dropout and context_length are accepted; eval has no dropout). The cell
+    runs the stabilised recurrence (xlstm's recurrent_step_stabilized_simple, the form Rill
+    streams); xlstm's forward uses the parallel form, whose stabiliser m leaves out the zero
+    initial state: the outputs differ only through the 1e-6 of the denominator, below 1e-6
+    relative (checked against xlstm's layer: 4.5e-8 relative in float64)."""
+
     def __init__(self, embedding_dim, num_heads=4, proj_factor=2.0, conv1d_kernel_size=4,
-                 qkv_proj_blocksize=4, bias=False, round_proj_up_to_multiple_of=64):
+                 qkv_proj_blocksize=4, bias=False, round_proj_up_to_multiple_of=64,
+                 round_proj_up_dim_up=True, dropout=0.0, context_length=-1):
         super().__init__()
         m = round_proj_up_to_multiple_of
-        inner = int(math.ceil(proj_factor * embedding_dim / m) * m)
+        rounding = math.ceil if round_proj_up_dim_up else math.floor
+        inner = int(rounding(proj_factor * embedding_dim / m) * m)
         self.inner_dim, self.num_heads = inner, num_heads
         self.proj_up = nn.Linear(embedding_dim, 2 * inner, bias=bias)
-        proj_heads = inner // qkv_proj_blocksize
+        proj_heads = round(inner // qkv_proj_blocksize)
         self.q_proj = LinearHeadwiseExpand(inner, proj_heads, bias)
         self.k_proj = LinearHeadwiseExpand(inner, proj_heads, bias)
         self.v_proj = LinearHeadwiseExpand(inner, proj_heads, bias)
