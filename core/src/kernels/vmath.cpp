@@ -152,25 +152,24 @@ const VecMath& vec_math(Isa isa) {
 
 const VecMath& vec_math() { return vec_math(mac_kernels().isa); }
 
-void log_sigmoid_inplace(const VecMath& vm, float* x, size_t n) {
-    // Processed in pieces through a small stack buffer (no allocation).
+namespace {
+
+// x <- sign * max(sign * x, 0) + sign * log(1 + exp(-|x|)), in pieces through a stack buffer:
+// sign -1 gives log_sigmoid, +1 softplus.
+void gate_inplace(const VecMath& vm, float* x, size_t n, float sign) {
     float t[256];
     for (size_t i0 = 0; i0 < n; i0 += 256) {
         const size_t m = std::min<size_t>(256, n - i0);
         vm.log1p_exp_neg_abs(t, x + i0, m);
         for (size_t i = 0; i < m; ++i)
-            x[i0 + i] = std::min(x[i0 + i], 0.0f) - t[i];
+            x[i0 + i] = sign * (std::max(sign * x[i0 + i], 0.0f) + t[i]);
     }
 }
 
-void softplus_inplace(const VecMath& vm, float* x, size_t n) {
-    float t[256];
-    for (size_t i0 = 0; i0 < n; i0 += 256) {
-        const size_t m = std::min<size_t>(256, n - i0);
-        vm.log1p_exp_neg_abs(t, x + i0, m);
-        for (size_t i = 0; i < m; ++i)
-            x[i0 + i] = std::max(x[i0 + i], 0.0f) + t[i];
-    }
-}
+} // namespace
+
+void log_sigmoid_inplace(const VecMath& vm, float* x, size_t n) { gate_inplace(vm, x, n, -1.0f); }
+
+void softplus_inplace(const VecMath& vm, float* x, size_t n) { gate_inplace(vm, x, n, 1.0f); }
 
 } // namespace rill

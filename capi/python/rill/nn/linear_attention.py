@@ -196,6 +196,24 @@ class DeltaNet(_Layer):
                           norm_eps)
         self.o_proj = nn.Linear(self.value_dim, hidden_size, bias=False)
 
+    def _grouped_heads(self, hidden_size, num_heads, num_v_heads, head_dim, expand_v,
+                       allow_neg_eigval, use_short_conv):
+        """The head layout and q/k/v projections shared by GatedDeltaNet and KDA (value heads
+        a multiple of the q/k heads); returns (H, HV)."""
+        H, HV = num_heads, num_v_heads if num_v_heads is not None else num_heads
+        if HV % H:
+            raise ValueError("num_v_heads must be a multiple of num_heads")
+        self.num_heads, self.num_v_heads, self.num_qk_heads = H, HV, H
+        self.allow_neg_eigval = allow_neg_eigval
+        self.use_beta, self.qk_activation, self.qk_norm = True, "silu", "l2"
+        self.head_k_dim, self.head_v_dim = head_dim, int(head_dim * expand_v)
+        self.key_dim, self.value_dim = H * head_dim, HV * self.head_v_dim
+        self.use_short_conv = use_short_conv
+        self.q_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
+        self.k_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
+        self.v_proj = nn.Linear(hidden_size, self.value_dim, bias=False)
+        return H, HV
+
     def _beta(self, x):
         if self.use_beta:
             beta = torch.sigmoid(self.b_proj(x)).transpose(1, 2)        # [B, HV, T]
@@ -244,18 +262,8 @@ class GatedDeltaNet(DeltaNet):
                  use_gate=True, use_short_conv=True, allow_neg_eigval=False, conv_size=4,
                  conv_bias=False, norm_eps=1e-5, mode="chunk", layer_idx=None):
         nn.Module.__init__(self)
-        H, HV = num_heads, num_v_heads if num_v_heads is not None else num_heads
-        if HV % H:
-            raise ValueError("num_v_heads must be a multiple of num_heads")
-        self.num_heads, self.num_v_heads, self.num_qk_heads = H, HV, H
-        self.allow_neg_eigval = allow_neg_eigval
-        self.use_beta, self.qk_activation, self.qk_norm = True, "silu", "l2"
-        self.head_k_dim, self.head_v_dim = head_dim, int(head_dim * expand_v)
-        self.key_dim, self.value_dim = H * head_dim, HV * self.head_v_dim
-        self.use_short_conv = use_short_conv
-        self.q_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
-        self.k_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
-        self.v_proj = nn.Linear(hidden_size, self.value_dim, bias=False)
+        H, HV = self._grouped_heads(hidden_size, num_heads, num_v_heads, head_dim, expand_v,
+                                    allow_neg_eigval, use_short_conv)
         self.a_proj = nn.Linear(hidden_size, HV, bias=False)
         self.b_proj = nn.Linear(hidden_size, HV, bias=False)
         self.A_log = nn.Parameter(torch.log(torch.empty(HV).uniform_(0, 16)))
@@ -286,20 +294,11 @@ class KimiDeltaAttention(DeltaNet):
                  use_short_conv=True, allow_neg_eigval=False, safe_gate=False, lower_bound=None,
                  conv_size=4, conv_bias=False, norm_eps=1e-5, mode="chunk", layer_idx=None):
         nn.Module.__init__(self)
-        H, HV = num_heads, num_v_heads if num_v_heads is not None else num_heads
-        if HV % H:
-            raise ValueError("num_v_heads must be a multiple of num_heads")
         if safe_gate and lower_bound is None:
             raise ValueError("safe_gate needs lower_bound")
-        self.num_heads, self.num_v_heads, self.num_qk_heads = H, HV, H
-        self.allow_neg_eigval, self.lower_bound = allow_neg_eigval, lower_bound
-        self.use_beta, self.qk_activation, self.qk_norm = True, "silu", "l2"
-        self.head_k_dim, self.head_v_dim = head_dim, int(head_dim * expand_v)
-        self.key_dim, self.value_dim = H * head_dim, HV * self.head_v_dim
-        self.use_short_conv = use_short_conv
-        self.q_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
-        self.k_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
-        self.v_proj = nn.Linear(hidden_size, self.value_dim, bias=False)
+        H, HV = self._grouped_heads(hidden_size, num_heads, num_v_heads, head_dim, expand_v,
+                                    allow_neg_eigval, use_short_conv)
+        self.lower_bound = lower_bound
         if use_short_conv:
             self._convs(self.key_dim, self.key_dim, self.value_dim, conv_size, conv_bias)
         gate_dim = HV * head_dim
