@@ -26,6 +26,7 @@
 #include "rill/core/preroll.hpp"
 
 #include "../kernels/linear_attention.hpp"
+#include "../kernels/mac.hpp"
 #include "../kernels/transpose.hpp"
 #include "../kernels/vmath.hpp"
 #include "families.hpp"
@@ -120,6 +121,9 @@ public:
     }
 
     void prepare(Arena& arena, const PrepareInfo& info) override {
+        // The kernel sets (gemm, vmath, transpose) follow mac_kernels(), whose one-time choice
+        // reads the environment: make it here, never on the audio thread's first process().
+        (void)mac_kernels();
         preroll_.seen = arena.state<int64_t>(1);
         state_ = arena.state<float>(c_.value_heads * K_ * Vx_);
         m_ = arena.state<float>(c_.value_heads);
