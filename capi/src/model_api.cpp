@@ -1,6 +1,8 @@
 // Model entry points: load, reference counting, info.
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <string>
 
 #include "guard.hpp"
 #include "handles.hpp"
@@ -17,6 +19,14 @@ rill_status check_options(const rill_load_options* opts) {
         return fail(RILL_ERR_INVALID_ARGUMENT, "rill_load_options.struct_size is too small; "
                                                "initialise it with rill_load_options_init");
     return RILL_OK;
+}
+
+// The import options string of a caller's struct (appended field: older, smaller structs have none).
+std::string import_options(const rill_load_options* opts) {
+    if (!opts || opts->struct_size < offsetof(rill_load_options, import_options) + sizeof(const char*) ||
+        !opts->import_options)
+        return "";
+    return opts->import_options;
 }
 
 rill_status finish_load(rill::RillFile file, rill_model** out) {
@@ -48,7 +58,7 @@ rill_status rill_model_load(const char* path, const rill_load_options* opts, ril
             return fail(RILL_ERR_INVALID_ARGUMENT, "rill_model_load: path and out must not be NULL");
         if (rill_status s = check_options(opts); s != RILL_OK)
             return s;
-        return finish_load(rill::read_model_file(path), out);
+        return finish_load(rill::read_model_file(path, import_options(opts)), out);
     });
 }
 
@@ -62,7 +72,7 @@ rill_status rill_model_load_memory(const void* data, size_t size, const rill_loa
                         "rill_model_load_memory: data and out must not be NULL");
         if (rill_status s = check_options(opts); s != RILL_OK)
             return s;
-        return finish_load(rill::read_model_memory(data, size), out);
+        return finish_load(rill::read_model_memory(data, size, import_options(opts)), out);
     });
 }
 

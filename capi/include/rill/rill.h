@@ -87,12 +87,19 @@ typedef struct rill_stream rill_stream;
 typedef struct rill_load_options {
     uint32_t struct_size;
     uint32_t flags; /* reserved, 0 */
+    /* Since 0.2: options for files imported on load (ONNX), a JSON object as text, or NULL for
+     * defaults. Keys: sample_rate, frontend ("stft" | "window" | "frames"), n_fft, hop,
+     * window_size, window, bind {input: value(s)}, dims {symbolic dim: size},
+     * shapes {input: [dims]}, state {input: output feeding it on the next frame}. See
+     * docs/onnx.md. Must be NULL for .rill files. Read during the call only. */
+    const char* import_options;
 } rill_load_options;
 
 /* Fills defaults. Any thread. */
 RILL_API void rill_load_options_init(rill_load_options* opts);
 
-/* Loads and validates a model file (.rill). opts may be NULL (defaults). On success *out holds a
+/* Loads and validates a model file: .rill, or a file imported on load (ONNX .onnx models, rwkv.cpp
+ * files), detected from its first bytes. opts may be NULL (defaults). On success *out holds a
  * model with one reference; release it with rill_model_release. On error *out is set to NULL.
  * Any thread; allocates; not RT-safe. */
 RILL_API rill_status rill_model_load(const char* path, const rill_load_options* opts,

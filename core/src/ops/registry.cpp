@@ -20,6 +20,8 @@ const OpRegistry& OpRegistry::instance() {
         register_linear_attention_ops(r);
         register_global_linear_attention_ops(r);
         register_token_ops(r);
+        register_tensor_program_ops(r);
+        register_frame_ops(r);
         register_rms_norm_ops(r);
         register_hgrn_ops(r);
         register_rotary_ops(r);

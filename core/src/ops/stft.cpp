@@ -1,11 +1,13 @@
 // Streaming STFT and iSTFT (torch.stft / torch.istft conventions, onesided, not normalised).
 //
 // stft: X_c[f, t] = sum_j w[j] xp_c[t*hop + j] exp(-2 pi i f j / n_fft), f = 0 .. n_fft/2,
-//   xp = x zero-padded by n_fft/2 on both sides when `center` (pad_mode "constant").
+//   xp = x padded by n_fft/2 on both sides when `center`: zeros (pad_mode "constant") or the
+//   reflection x[n_fft/2 - j] (pad_mode "reflect", torch.stft's default) at the start.
 //   Output channel c*2F + f = Re X_c[f], c*2F + F + f = Im X_c[f], F = n_fft/2 + 1.
 //   It is a strided window, streamed exactly like conv1d (kernel n_fft, stride hop): the last
 //   n_fft-1 input frames are cached and the frames end at input phase D mod hop,
-//   D = n_fft - 1 - left_pad + cd; latency floor(D / hop) frames.
+//   D = n_fft - 1 - left_pad + cd; latency floor(D / hop) frames. Reflect padding needs the sample
+//   after the first window (x[n_fft/2]), so it adds one sample to D and to the cache.
 // istft: y = (sum_t w[j] irfft(X[:, t])[j] placed at t*hop + j) / (sum_t w[j]^2 placed likewise),
 //   then `center` drops the first n_fft/2 samples (latency n_fft/2 + cd*hop). The envelope only
 //   counts frames after the pre-roll, as offline only has frames from t = 0; where it is below
@@ -29,6 +31,7 @@ constexpr double kPi = 3.14159265358979323846;
 struct StftAttrs {
     int64_t n_fft = 0, hop = 0;
     bool center = true;
+    bool reflect = false; // pad_mode "reflect" (stft only)
     std::vector<float> window;
 
     static StftAttrs read(const OpBuildContext& ctx) {
@@ -37,6 +40,10 @@ struct StftAttrs {
         a.n_fft = ctx.attr_int_required("n_fft");
         a.hop = ctx.attr_int("hop", a.n_fft / 4);
         a.center = ctx.attr_int("center", 1) != 0;
+        const std::string pad_mode = ctx.attr_string("pad_mode", "constant");
+        if (pad_mode != "constant" && pad_mode != "reflect")
+            ctx.fail("pad_mode must be constant or reflect, got \"" + pad_mode + "\"");
+        a.reflect = a.center && pad_mode == "reflect";
         if (a.n_fft < 2 || a.n_fft > (1 << 16) || a.n_fft % 2 != 0)
             ctx.fail("n_fft must be even and in 2..65536, got " + std::to_string(a.n_fft));
         if (a.hop < 1 || a.hop > a.n_fft)
@@ -74,7 +81,7 @@ public:
     // The FFT plans are per stream: a clone plans its own in prepare().
     Stft(const Stft& o)
         : Op(), a_(o.a_), channels_(o.channels_), input_latency_(o.input_latency_),
-          phase_(o.phase_) {}
+          phase_(o.phase_), latency_frames_(o.latency_frames_) {}
 
     std::unique_ptr<Op> clone() const override { return std::make_unique<Stft>(*this); }
 
@@ -82,16 +89,18 @@ public:
         channels_ = in[0].channels;
         input_latency_ = in[0].latency;
         const int64_t left = a_.center ? a_.n_fft / 2 : 0;
-        const int64_t d = a_.n_fft - 1 - left + input_latency_;
+        const int64_t d = a_.n_fft - 1 + extra() - left + input_latency_;
         phase_ = d % a_.hop;
+        latency_frames_ = d / a_.hop;
         return {PortInfo{static_cast<uint32_t>(channels_ * 2 * a_.bins()),
-                         in[0].rate.divided_by(a_.hop), d / a_.hop}};
+                         in[0].rate.divided_by(a_.hop), latency_frames_}};
     }
 
     void prepare(Arena& arena, const PrepareInfo& info) override {
-        input_.take(arena, channels_, static_cast<size_t>(a_.n_fft - 1), info.max_input_frames,
-                    input_latency_);
+        input_.take(arena, channels_, static_cast<size_t>(a_.n_fft - 1 + extra()),
+                    info.max_input_frames, input_latency_);
         fft_.take(arena, static_cast<size_t>(a_.n_fft));
+        emitted_ = arena.state<int64_t>(1);
     }
 
     void process(const ConstView* in, const View* out, size_t n, size_t n_out,
@@ -104,6 +113,7 @@ public:
                 const float* frame = x + m * static_cast<size_t>(a_.hop);
                 for (size_t j = 0; j < nfft; ++j)
                     fft_.time()[j] = frame[j] * a_.window[j];
+                reflect_start(frame, *emitted_ + static_cast<int64_t>(m) - latency_frames_);
                 fft_.forward();
                 const size_t re = c * 2 * bins, im = re + bins; // first output channels
                 for (size_t f = 0; f < bins; ++f) {
@@ -113,12 +123,27 @@ public:
             }
         }
         input_.commit();
+        *emitted_ += static_cast<int64_t>(n_out);
     }
 
 private:
+    int64_t extra() const { return a_.reflect ? 1 : 0; }
+
+    // Offline frame g < n_fft/2 / hop starts in the padding: with reflect padding, its padded
+    // samples xp[j] = x[p0 - j] (p0 = n_fft/2 - g hop, where x[0] sits in the window) replace the
+    // zeros the cache holds there. The window buffer reaches one sample past its end (extra()).
+    void reflect_start(const float* frame, int64_t g) noexcept {
+        const int64_t p0 = a_.n_fft / 2 - g * a_.hop;
+        if (!a_.reflect || g < 0 || p0 <= 0)
+            return;
+        for (int64_t j = 0; j < p0; ++j)
+            fft_.time()[j] = frame[2 * p0 - j] * a_.window[static_cast<size_t>(j)];
+    }
+
     StftAttrs a_;
     uint32_t channels_ = 0;
-    int64_t input_latency_ = 0, phase_ = 0;
+    int64_t input_latency_ = 0, phase_ = 0, latency_frames_ = 0;
+    int64_t* emitted_ = nullptr;
     SlidingInput input_;
     RealFft fft_;
 };

@@ -1,5 +1,7 @@
 // Every model file format Rill reads, detected from the first bytes: .rill (docs/format.md) and
-// the formats imported on load (rwkv.cpp model files). Throws like read_rill_file.
+// the formats imported on load (rwkv.cpp model files, ONNX models). Throws like read_rill_file.
+// `import_options` (a JSON object, may be empty) configures importers (see import_onnx.hpp);
+// it is an error to give options for a .rill file.
 #pragma once
 
 #include <cstddef>
@@ -9,7 +11,7 @@
 
 namespace rill {
 
-RillFile read_model_file(const std::string& path);
-RillFile read_model_memory(const void* data, size_t size);
+RillFile read_model_file(const std::string& path, const std::string& import_options = "");
+RillFile read_model_memory(const void* data, size_t size, const std::string& import_options = "");
 
 } // namespace rill

@@ -1,0 +1,240 @@
+// Convolution steps over [N, C, spatial...] tensors with 1 or 2 spatial axes (ONNX Conv and
+// ConvTranspose semantics; 1-D runs as 2-D with height 1).
+//   conv:           y[n, m, o] = b[m] + sum_{c in group(m), k} w[m, c, k] x[n, c, o s - p_begin + k d]
+//                   out size = floor((in + p_begin + p_end - d (K - 1) - 1) / s) + 1
+//   conv_transpose: y[n, m, i s - p_begin + k d] += w[c, m, k] x[n, c, i]  (+ b[m])
+//                   out size = s (in - 1) + output_padding + d (K - 1) + 1 - p_begin - p_end
+// Both are a matrix product per group (im2col + gemm for conv, gemm + col2im for the transposed
+// form) on the AVX2 gemm of kernels/gemm.hpp.
+#include <algorithm>
+#include <cstring>
+
+#include "../kernels/gemm.hpp"
+#include "kernel.hpp"
+
+namespace rill::tensor {
+namespace {
+
+struct ConvGeometry {
+    int64_t n = 1, c = 0, m = 0, group = 1;
+    int64_t ih = 1, iw = 1, kh = 1, kw = 1, oh = 1, ow = 1;
+    int64_t sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0, ph_end = 0, pw_end = 0;
+    int64_t cg() const { return c / group; }
+    int64_t mg() const { return m / group; }
+};
+
+// Reads strides/pads/dilations for `spatial` axes (1 or 2) into the 2-D geometry.
+void read_geometry(const StepSpec& s, size_t spatial, ConvGeometry& g) {
+    const auto st = attr_ints(s.attrs, "strides", std::vector<int64_t>(spatial, 1));
+    const auto di = attr_ints(s.attrs, "dilations", std::vector<int64_t>(spatial, 1));
+    const auto pa = attr_ints(s.attrs, "pads", std::vector<int64_t>(2 * spatial, 0));
+    if (st.size() != spatial || di.size() != spatial || pa.size() != 2 * spatial)
+        fail_format(s.op + ": strides, dilations and pads must match the " +
+                    std::to_string(spatial) + " spatial axes");
+    for (size_t i = 0; i < spatial; ++i)
+        if (st[i] < 1 || di[i] < 1 || pa[i] < 0 || pa[i + spatial] < 0)
+            fail_format(s.op + ": strides and dilations must be >= 1 and pads >= 0");
+    g.group = attr_int(s.attrs, "group", 1);
+    if (spatial == 2) {
+        g.sh = st[0], g.sw = st[1], g.dh = di[0], g.dw = di[1];
+        g.ph = pa[0], g.pw = pa[1], g.ph_end = pa[2], g.pw_end = pa[3];
+    } else {
+        g.sw = st[0], g.dw = di[0], g.pw = pa[0], g.pw_end = pa[1];
+    }
+}
+
+size_t spatial_axes(const StepSpec& s) {
+    const size_t r = s.in_shapes[0].size();
+    if (r != 3 && r != 4)
+        fail_unsupported(s.op + " over " + std::to_string(r) + "-D tensors (1 or 2 spatial axes are supported)");
+    if (s.in_shapes[1].size() != r)
+        fail_format(s.op + ": weight " + to_string(s.in_shapes[1]) + " does not match input " +
+                    to_string(s.in_shapes[0]));
+    return r - 2;
+}
+
+void set_spatial(const Shape& x, const Shape& w, size_t spatial, ConvGeometry& g) {
+    g.n = x[0];
+    g.ih = spatial == 2 ? x[2] : 1;
+    g.iw = x.back();
+    g.kh = spatial == 2 ? w[2] : 1;
+    g.kw = w.back();
+}
+
+Shape out_shape(const ConvGeometry& g, size_t spatial) {
+    return spatial == 2 ? Shape{g.n, g.m, g.oh, g.ow} : Shape{g.n, g.m, g.ow};
+}
+
+class ConvKernel final : public TensorKernel {
+public:
+    explicit ConvKernel(const ConvGeometry& g) : g_(g) {
+        pointwise_ = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
+                     g.ph_end == 0 && g.pw_end == 0;
+    }
+    size_t scratch_floats() const override {
+        return pointwise_ ? 0 : static_cast<size_t>(g_.cg() * g_.kh * g_.kw * g_.oh * g_.ow);
+    }
+    void run(const float* const* in, float* const* out, float* col) const noexcept override {
+        const auto& g = g_;
+        const int64_t k = g.cg() * g.kh * g.kw, p = g.oh * g.ow;
+        const auto& gemm = gemm_kernels();
+        for (int64_t n = 0; n < g.n; ++n) {
+            for (int64_t gi = 0; gi < g.group; ++gi) {
+                const float* x = in[0] + (n * g.c + gi * g.cg()) * g.ih * g.iw;
+                const float* b = x;
+                if (!pointwise_) {
+                    im2col(x, col);
+                    b = col;
+                }
+                float* y = out[0] + (n * g.m + gi * g.mg()) * p;
+                gemm.gemm(static_cast<size_t>(g.mg()), static_cast<size_t>(p), static_cast<size_t>(k),
+                          in[1] + gi * g.mg() * k, static_cast<size_t>(k), b, static_cast<size_t>(p), y,
+                          static_cast<size_t>(p), false);
+                if (in[2])
+                    for (int64_t m = 0; m < g.mg(); ++m) {
+                        const float bias = in[2][gi * g.mg() + m];
+                        for (int64_t i = 0; i < p; ++i)
+                            y[m * p + i] += bias;
+                    }
+            }
+        }
+    }
+
+private:
+    void im2col(const float* x, float* col) const noexcept {
+        const auto& g = g_;
+        for (int64_t c = 0; c < g.cg(); ++c)
+            for (int64_t i = 0; i < g.kh; ++i)
+                for (int64_t j = 0; j < g.kw; ++j) {
+                    float* row = col + ((c * g.kh + i) * g.kw + j) * g.oh * g.ow;
+                    for (int64_t oy = 0; oy < g.oh; ++oy) {
+                        const int64_t y = oy * g.sh - g.ph + i * g.dh;
+                        float* r = row + oy * g.ow;
+                        if (y < 0 || y >= g.ih) {
+                            std::fill_n(r, g.ow, 0.0f);
+                            continue;
+                        }
+                        const float* src = x + (c * g.ih + y) * g.iw;
+                        for (int64_t ox = 0; ox < g.ow; ++ox) {
+                            const int64_t xx = ox * g.sw - g.pw + j * g.dw;
+                            r[ox] = (xx >= 0 && xx < g.iw) ? src[xx] : 0.0f;
+                        }
+                    }
+                }
+    }
+
+    ConvGeometry g_;
+    bool pointwise_ = false;
+};
+
+class ConvTransposeKernel final : public TensorKernel {
+public:
+    ConvTransposeKernel(const ConvGeometry& g, const float* w) : g_(g) {
+        // a[group][(m, kh, kw), c] = w[group c, m, kh, kw]: the transposed block of each group.
+        const int64_t rows = g.mg() * g.kh * g.kw;
+        a_.resize(static_cast<size_t>(g.group * rows * g.cg()));
+        for (int64_t gi = 0; gi < g.group; ++gi)
+            for (int64_t c = 0; c < g.cg(); ++c)
+                for (int64_t r = 0; r < rows; ++r)
+                    a_[static_cast<size_t>((gi * rows + r) * g.cg() + c)] = w[(gi * g.cg() + c) * rows + r];
+    }
+    size_t scratch_floats() const override {
+        return static_cast<size_t>(g_.mg() * g_.kh * g_.kw * g_.ih * g_.iw);
+    }
+    void run(const float* const* in, float* const* out, float* col) const noexcept override {
+        const auto& g = g_;
+        const int64_t rows = g.mg() * g.kh * g.kw, p = g.ih * g.iw, op = g.oh * g.ow;
+        const auto& gemm = gemm_kernels();
+        std::fill_n(out[0], g.n * g.m * op, 0.0f);
+        for (int64_t n = 0; n < g.n; ++n)
+            for (int64_t gi = 0; gi < g.group; ++gi) {
+                const float* x = in[0] + (n * g.c + gi * g.cg()) * p;
+                gemm.gemm(static_cast<size_t>(rows), static_cast<size_t>(p), static_cast<size_t>(g.cg()),
+                          a_.data() + gi * rows * g.cg(), static_cast<size_t>(g.cg()), x,
+                          static_cast<size_t>(p), col, static_cast<size_t>(p), false);
+                float* y = out[0] + (n * g.m + gi * g.mg()) * op;
+                for (int64_t m = 0; m < g.mg(); ++m)
+                    for (int64_t i = 0; i < g.kh; ++i)
+                        for (int64_t j = 0; j < g.kw; ++j) {
+                            const float* r = col + ((m * g.kh + i) * g.kw + j) * p;
+                            for (int64_t iy = 0; iy < g.ih; ++iy) {
+                                const int64_t oy = iy * g.sh - g.ph + i * g.dh;
+                                if (oy < 0 || oy >= g.oh)
+                                    continue;
+                                float* dst = y + (m * g.oh + oy) * g.ow;
+                                for (int64_t ix = 0; ix < g.iw; ++ix) {
+                                    const int64_t ox = ix * g.sw - g.pw + j * g.dw;
+                                    if (ox >= 0 && ox < g.ow)
+                                        dst[ox] += r[iy * g.iw + ix];
+                                }
+                            }
+                        }
+                if (in[2])
+                    for (int64_t m = 0; m < g.mg(); ++m)
+                        for (int64_t i = 0; i < op; ++i)
+                            y[m * op + i] += in[2][gi * g.mg() + m];
+            }
+    }
+
+private:
+    ConvGeometry g_;
+    std::vector<float> a_;
+};
+
+void check_group_and_bias(const StepSpec& s, const ConvGeometry& g) {
+    if (g.group < 1 || g.c % g.group != 0 || g.m % g.group != 0)
+        fail_format(s.op + ": group " + std::to_string(g.group) + " does not divide the " +
+                    std::to_string(g.c) + " input and " + std::to_string(g.m) + " output channels");
+    if (s.in_shapes.size() > 2 && s.present[2] && s.in_shapes[2] != Shape{g.m})
+        fail_format(s.op + ": bias " + to_string(s.in_shapes[2]) + " must be [" + std::to_string(g.m) + "]");
+}
+
+} // namespace
+
+BuiltStep build_conv(const StepSpec& s) {
+    expect_step_inputs(s, 2, 3);
+    const size_t spatial = spatial_axes(s);
+    const Shape &x = s.in_shapes[0], &w = s.in_shapes[1];
+    ConvGeometry g;
+    read_geometry(s, spatial, g);
+    set_spatial(x, w, spatial, g);
+    g.c = x[1];
+    g.m = w[0];
+    check_group_and_bias(s, g);
+    if (w[1] * g.group != g.c)
+        fail_format("conv: weight " + to_string(w) + " expects " + std::to_string(w[1] * g.group) +
+                    " input channels, input " + to_string(x) + " has " + std::to_string(g.c));
+    g.oh = (g.ih + g.ph + g.ph_end - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+    g.ow = (g.iw + g.pw + g.pw_end - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+    if (g.oh < 1 || g.ow < 1)
+        fail_format("conv: kernel larger than the padded input " + to_string(x));
+    return {std::make_shared<ConvKernel>(g), {out_shape(g, spatial)}};
+}
+
+BuiltStep build_conv_transpose(const StepSpec& s) {
+    expect_step_inputs(s, 2, 3);
+    const size_t spatial = spatial_axes(s);
+    if (!s.constants[1])
+        fail_unsupported("conv_transpose with a weight computed at run time");
+    const Shape &x = s.in_shapes[0], &w = s.in_shapes[1];
+    ConvGeometry g;
+    read_geometry(s, spatial, g);
+    set_spatial(x, w, spatial, g);
+    g.c = x[1];
+    if (w[0] != g.c)
+        fail_format("conv_transpose: weight " + to_string(w) + " expects " + std::to_string(w[0]) +
+                    " input channels, input has " + std::to_string(g.c));
+    g.m = w[1] * g.group;
+    check_group_and_bias(s, g);
+    const auto opad = attr_ints(s.attrs, "output_padding", std::vector<int64_t>(spatial, 0));
+    if (opad.size() != spatial)
+        fail_format("conv_transpose: output_padding must have one value per spatial axis");
+    const int64_t oph = spatial == 2 ? opad[0] : 0, opw = opad.back();
+    g.oh = g.sh * (g.ih - 1) + oph + g.dh * (g.kh - 1) + 1 - g.ph - g.ph_end;
+    g.ow = g.sw * (g.iw - 1) + opw + g.dw * (g.kw - 1) + 1 - g.pw - g.pw_end;
+    if (g.oh < 1 || g.ow < 1)
+        fail_format("conv_transpose: pads remove the whole output");
+    return {std::make_shared<ConvTransposeKernel>(g, s.constants[1]), {out_shape(g, spatial)}};
+}
+
+} // namespace rill::tensor

@@ -1,0 +1,200 @@
+#include "program.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace rill::tensor {
+namespace {
+
+Shape shape_of(const nlohmann::json& j, const std::string& where) {
+    if (!j.contains("shape") || !j.at("shape").is_array())
+        fail_format(where + ": needs a 'shape' list");
+    Shape s;
+    for (const auto& d : j.at("shape")) {
+        if (!d.is_number_integer() || d.get<int64_t>() < 0)
+            fail_format(where + ": shape entries must be integers >= 0");
+        s.push_back(d.get<int64_t>());
+    }
+    return s;
+}
+
+std::string name_of(const nlohmann::json& j, const char* key, const std::string& where) {
+    if (!j.is_object() || !j.contains(key) || !j.at(key).is_string())
+        fail_format(where + ": needs a string '" + key + "'");
+    return j.at(key).get<std::string>();
+}
+
+const nlohmann::json& list_of(const nlohmann::json& j, const char* key) {
+    static const nlohmann::json empty = nlohmann::json::array();
+    if (!j.contains(key))
+        return empty;
+    if (!j.at(key).is_array())
+        fail_format(std::string("tensor program: '") + key + "' must be a list");
+    return j.at(key);
+}
+
+} // namespace
+
+int Program::define(const std::string& name, Shape shape, Kind kind) {
+    if (name.empty())
+        fail_format("tensor program: empty value name");
+    if (by_name_.count(name))
+        fail_format("tensor program: value '" + name + "' is defined twice");
+    Value v;
+    v.name = name;
+    v.size = numel(shape);
+    v.shape = std::move(shape);
+    v.kind = kind;
+    values_.push_back(std::move(v));
+    const int id = static_cast<int>(values_.size() - 1);
+    by_name_[name] = id;
+    return id;
+}
+
+int Program::find(const std::string& name, const std::string& where) const {
+    const auto it = by_name_.find(name);
+    if (it == by_name_.end())
+        fail_format(where + ": value '" + name + "' is not defined before it is used");
+    return it->second;
+}
+
+Program::Program(const nlohmann::json& desc, const std::map<std::string, const Tensor*>& constants) {
+    if (!desc.is_object())
+        fail_format("tensor program: attrs must be an object");
+    for (const auto& [name, t] : constants) {
+        const int id = define(name, t->shape, Kind::Constant);
+        values_[id].constant = t->data;
+    }
+    for (const auto& j : list_of(desc, "inputs")) {
+        const std::string name = name_of(j, "value", "tensor program input");
+        inputs_.push_back(define(name, shape_of(j, "input '" + name + "'"), Kind::Input));
+    }
+    for (const auto& j : list_of(desc, "state")) {
+        const std::string name = name_of(j, "value", "tensor program state");
+        define(name, shape_of(j, "state '" + name + "'"), Kind::State);
+    }
+    size_t index = 0;
+    for (const auto& j : list_of(desc, "steps")) {
+        const std::string op = name_of(j, "op", "tensor program step " + std::to_string(index));
+        const std::string where = "step " + std::to_string(index++) + " (" + op + ")";
+        static const nlohmann::json no_attrs = nlohmann::json::object();
+        const nlohmann::json& attrs = j.contains("attrs") ? j.at("attrs") : no_attrs;
+        StepSpec spec{op, attrs, {}, {}, {}};
+        Step step;
+        for (const auto& in : list_of(j, "inputs")) {
+            if (!in.is_string())
+                fail_format(where + ": inputs must be value names");
+            const std::string name = in.get<std::string>();
+            if (name.empty()) {
+                step.in.push_back(-1);
+                spec.in_shapes.push_back({});
+                spec.present.push_back(false);
+                spec.constants.push_back(nullptr);
+                continue;
+            }
+            const int v = find(name, where);
+            step.in.push_back(v);
+            spec.in_shapes.push_back(values_[v].shape);
+            spec.present.push_back(true);
+            spec.constants.push_back(values_[v].constant);
+        }
+        if (step.in.size() > kMaxPorts * 8 || (step.in.size() > kMaxPorts && op != "concat"))
+            fail_format(where + ": too many inputs");
+        BuiltStep built;
+        try {
+            built = build_step(spec);
+        } catch (const CoreError& e) {
+            throw CoreError(e.kind(), where + ": " + e.what());
+        }
+        const auto& outs = list_of(j, "outputs");
+        if (outs.empty() || outs.size() > built.out_shapes.size())
+            fail_format(where + ": names " + std::to_string(outs.size()) + " outputs, the op has " +
+                        std::to_string(built.out_shapes.size()));
+        for (size_t o = 0; o < built.out_shapes.size(); ++o) {
+            const std::string name = o < outs.size() && outs[o].is_string() ? outs[o].get<std::string>() : "";
+            if (name.empty()) {
+                step.out.push_back(-1);
+                continue;
+            }
+            const int v = define(name, built.out_shapes[o], Kind::Activation);
+            if (!built.kernel)
+                values_[v].alias = step.in[0];
+            step.out.push_back(v);
+        }
+        if (step.out[0] < 0)
+            fail_format(where + ": output 0 must be named");
+        scratch_floats_ = std::max(scratch_floats_, built.kernel ? built.kernel->scratch_floats() : 0);
+        step.kernel = built.kernel;
+        if (step.kernel)
+            steps_.push_back(std::move(step));
+    }
+    for (const auto& j : list_of(desc, "outputs"))
+        outputs_.push_back(find(name_of(j, "value", "tensor program output"), "tensor program output"));
+    for (const auto& j : list_of(desc, "state")) {
+        const int v = find(name_of(j, "value", "state"), "state");
+        const int next = find(name_of(j, "next", "state '" + values_[v].name + "'"), "state");
+        if (values_[next].size != values_[v].size)
+            fail_format("state '" + values_[v].name + "' has " + std::to_string(values_[v].size) +
+                        " elements, its next value '" + values_[next].name + "' " +
+                        std::to_string(values_[next].size));
+        if (values_[root(next)].kind == Kind::State || values_[root(next)].kind == Kind::Input ||
+            values_[root(next)].kind == Kind::Constant)
+            state_via_temp_ = true;
+        state_.push_back({v, next});
+        state_floats_ += static_cast<size_t>(values_[v].size);
+    }
+    if (inputs_.empty() || outputs_.empty())
+        fail_format("tensor program: needs at least one input and one output");
+}
+
+void Program::take(Arena& arena, Buffers& b) const {
+    b.value.assign(values_.size(), nullptr);
+    for (size_t v = 0; v < values_.size(); ++v) {
+        const Value& val = values_[v];
+        const auto n = static_cast<size_t>(std::max<int64_t>(val.size, 1));
+        if (val.kind == Kind::Constant)
+            b.value[v] = const_cast<float*>(val.constant);
+        else if (val.kind == Kind::State)
+            b.value[v] = arena.state<float>(n);
+        else if (val.alias < 0)
+            b.value[v] = arena.scratch<float>(n);
+    }
+    for (size_t v = 0; v < values_.size(); ++v)
+        if (values_[v].alias >= 0)
+            b.value[v] = b.value[static_cast<size_t>(root(static_cast<int>(v)))];
+    b.scratch = arena.scratch<float>(std::max<size_t>(scratch_floats_, 1));
+    b.state_temp = state_via_temp_ ? arena.scratch<float>(std::max<size_t>(state_floats_, 1)) : nullptr;
+}
+
+void Program::run(const Buffers& b) const noexcept {
+    const float* in[kMaxPorts * 8];
+    float* out[kMaxPorts];
+    for (const Step& s : steps_) {
+        const size_t n_in = std::max(s.in.size(), kMaxPorts);
+        for (size_t i = 0; i < n_in && i < sizeof in / sizeof in[0]; ++i)
+            in[i] = i < s.in.size() && s.in[i] >= 0 ? b.value[static_cast<size_t>(s.in[i])] : nullptr;
+        for (size_t o = 0; o < kMaxPorts; ++o)
+            out[o] = o < s.out.size() && s.out[o] >= 0 ? b.value[static_cast<size_t>(s.out[o])] : nullptr;
+        s.kernel->run(in, out, b.scratch);
+    }
+    if (state_via_temp_) {
+        size_t off = 0;
+        for (const StateLink& l : state_) {
+            const auto n = static_cast<size_t>(values_[static_cast<size_t>(l.value)].size);
+            std::memcpy(b.state_temp + off, b.value[static_cast<size_t>(l.next)], n * sizeof(float));
+            off += n;
+        }
+        off = 0;
+        for (const StateLink& l : state_) {
+            const auto n = static_cast<size_t>(values_[static_cast<size_t>(l.value)].size);
+            std::memcpy(b.value[static_cast<size_t>(l.value)], b.state_temp + off, n * sizeof(float));
+            off += n;
+        }
+        return;
+    }
+    for (const StateLink& l : state_)
+        std::memcpy(b.value[static_cast<size_t>(l.value)], b.value[static_cast<size_t>(l.next)],
+                    static_cast<size_t>(values_[static_cast<size_t>(l.value)].size) * sizeof(float));
+}
+
+} // namespace rill::tensor

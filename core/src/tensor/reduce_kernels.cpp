@@ -1,0 +1,329 @@
+// Reductions and normalisations over axes of one tensor.
+//   reduce {fn, axes (empty: all), keepdims}: mean, sum, max, min, prod, sum_square, l1, l2,
+//     log_sum_exp over the axes.
+//   softmax {axis, log}: y = exp(x - max) / sum exp(x - max) along one axis (log: log of it).
+//   layer_norm {axis, epsilon}: over axes [axis, rank): y = (x - mean) / sqrt(var + eps) * scale
+//     + bias (scale and bias broadcast over those axes; var is the biased variance).
+//   pool {mode avg|max, kernel, strides, pads, dilations, ceil_mode, count_include_pad} over the
+//     1 or 2 spatial axes of [N, C, spatial...]: out = floor|ceil((in + pads - d (k - 1) - 1) / s)
+//     + 1 (with ceil_mode a window must start inside the input or its left pad); avg divides by
+//     the window positions inside the input, or inside the padded input with count_include_pad.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernel.hpp"
+
+namespace rill::tensor {
+namespace {
+
+enum class ReduceFn { Mean, Sum, Max, Min, Prod, SumSquare, L1, L2, LogSumExp };
+
+ReduceFn reduce_fn(const std::string& f) {
+    if (f == "mean") return ReduceFn::Mean;
+    if (f == "sum") return ReduceFn::Sum;
+    if (f == "max") return ReduceFn::Max;
+    if (f == "min") return ReduceFn::Min;
+    if (f == "prod") return ReduceFn::Prod;
+    if (f == "sum_square") return ReduceFn::SumSquare;
+    if (f == "l1") return ReduceFn::L1;
+    if (f == "l2") return ReduceFn::L2;
+    if (f == "log_sum_exp") return ReduceFn::LogSumExp;
+    fail_format("unknown reduction \"" + f + "\"");
+}
+
+class ReduceKernel final : public TensorKernel {
+public:
+    ReduceKernel(ReduceFn f, std::vector<int32_t> target, int64_t out_n, int64_t count)
+        : f_(f), target_(std::move(target)), out_n_(out_n), count_(count) {}
+
+    size_t scratch_floats() const override {
+        return f_ == ReduceFn::LogSumExp ? static_cast<size_t>(out_n_) : 0;
+    }
+
+    void run(const float* const* in, float* const* out, float* scratch) const noexcept override {
+        float* y = out[0];
+        const float* x = in[0];
+        const size_t n = target_.size();
+        switch (f_) {
+        case ReduceFn::Max:
+        case ReduceFn::LogSumExp:
+            std::fill_n(y, out_n_, -std::numeric_limits<float>::infinity());
+            for (size_t i = 0; i < n; ++i)
+                y[target_[i]] = std::max(y[target_[i]], x[i]);
+            break;
+        case ReduceFn::Min:
+            std::fill_n(y, out_n_, std::numeric_limits<float>::infinity());
+            for (size_t i = 0; i < n; ++i)
+                y[target_[i]] = std::min(y[target_[i]], x[i]);
+            break;
+        case ReduceFn::Prod:
+            std::fill_n(y, out_n_, 1.0f);
+            for (size_t i = 0; i < n; ++i)
+                y[target_[i]] *= x[i];
+            break;
+        default:
+            std::fill_n(y, out_n_, 0.0f);
+            for (size_t i = 0; i < n; ++i) {
+                const float v = x[i];
+                y[target_[i]] += f_ == ReduceFn::SumSquare || f_ == ReduceFn::L2 ? v * v
+                                 : f_ == ReduceFn::L1                           ? std::fabs(v)
+                                                                                : v;
+            }
+        }
+        if (f_ == ReduceFn::Mean)
+            for (int64_t j = 0; j < out_n_; ++j)
+                y[j] /= static_cast<float>(count_);
+        else if (f_ == ReduceFn::L2)
+            for (int64_t j = 0; j < out_n_; ++j)
+                y[j] = std::sqrt(y[j]);
+        else if (f_ == ReduceFn::LogSumExp) {
+            std::copy_n(y, out_n_, scratch);
+            std::fill_n(y, out_n_, 0.0f);
+            for (size_t i = 0; i < n; ++i)
+                y[target_[i]] += std::exp(x[i] - scratch[target_[i]]);
+            for (int64_t j = 0; j < out_n_; ++j)
+                y[j] = scratch[j] + std::log(y[j]);
+        }
+    }
+
+private:
+    ReduceFn f_;
+    std::vector<int32_t> target_; // per input element: its output element
+    int64_t out_n_, count_;
+};
+
+// Splits `shape` around `axis` into outer x axis x inner.
+void around(const Shape& shape, int64_t axis, int64_t& outer, int64_t& len, int64_t& inner) {
+    outer = inner = 1;
+    for (int64_t a = 0; a < axis; ++a)
+        outer *= shape[static_cast<size_t>(a)];
+    len = shape[static_cast<size_t>(axis)];
+    for (size_t a = static_cast<size_t>(axis) + 1; a < shape.size(); ++a)
+        inner *= shape[a];
+}
+
+class SoftmaxKernel final : public TensorKernel {
+public:
+    SoftmaxKernel(int64_t outer, int64_t len, int64_t inner, bool log)
+        : outer_(outer), len_(len), inner_(inner), log_(log) {}
+    void run(const float* const* in, float* const* out, float*) const noexcept override {
+        for (int64_t o = 0; o < outer_; ++o)
+            for (int64_t i = 0; i < inner_; ++i) {
+                const float* x = in[0] + o * len_ * inner_ + i;
+                float* y = out[0] + o * len_ * inner_ + i;
+                float m = -std::numeric_limits<float>::infinity();
+                for (int64_t k = 0; k < len_; ++k)
+                    m = std::max(m, x[k * inner_]);
+                float sum = 0;
+                for (int64_t k = 0; k < len_; ++k) {
+                    y[k * inner_] = std::exp(x[k * inner_] - m);
+                    sum += y[k * inner_];
+                }
+                if (log_) {
+                    const float ls = std::log(sum);
+                    for (int64_t k = 0; k < len_; ++k)
+                        y[k * inner_] = x[k * inner_] - m - ls;
+                } else {
+                    const float inv = 1.0f / sum;
+                    for (int64_t k = 0; k < len_; ++k)
+                        y[k * inner_] *= inv;
+                }
+            }
+    }
+
+private:
+    int64_t outer_, len_, inner_;
+    bool log_;
+};
+
+class LayerNormKernel final : public TensorKernel {
+public:
+    LayerNormKernel(int64_t rows, int64_t len, float eps, std::vector<int64_t> ss,
+                    std::vector<int64_t> bs, Shape tail)
+        : rows_(rows), len_(len), eps_(eps), ss_(std::move(ss)), bs_(std::move(bs)),
+          tail_(std::move(tail)) {}
+    void run(const float* const* in, float* const* out, float*) const noexcept override {
+        for (int64_t r = 0; r < rows_; ++r) {
+            const float* x = in[0] + r * len_;
+            float* y = out[0] + r * len_;
+            double mean = 0, var = 0;
+            for (int64_t k = 0; k < len_; ++k)
+                mean += x[k];
+            mean /= static_cast<double>(len_);
+            for (int64_t k = 0; k < len_; ++k)
+                var += (x[k] - mean) * (x[k] - mean);
+            var /= static_cast<double>(len_);
+            const float inv = static_cast<float>(1.0 / std::sqrt(var + eps_));
+            for (int64_t k = 0; k < len_; ++k) {
+                int64_t si = 0, bi = 0, rem = k;
+                for (size_t a = tail_.size(); a-- > 0;) {
+                    const int64_t c = rem % tail_[a];
+                    rem /= tail_[a];
+                    si += c * ss_[a];
+                    bi += c * bs_[a];
+                }
+                const float v = (x[k] - static_cast<float>(mean)) * inv * in[1][si];
+                y[k] = in[2] ? v + in[2][bi] : v;
+            }
+        }
+    }
+
+private:
+    int64_t rows_, len_;
+    float eps_;
+    std::vector<int64_t> ss_, bs_;
+    Shape tail_;
+};
+
+struct PoolAxis {
+    int64_t in = 1, out = 1, k = 1, s = 1, d = 1, pad = 0, pad_end = 0;
+};
+
+class PoolKernel final : public TensorKernel {
+public:
+    PoolKernel(int64_t planes, PoolAxis h, PoolAxis w, bool max, bool include_pad)
+        : planes_(planes), h_(h), w_(w), max_(max), include_pad_(include_pad) {}
+    void run(const float* const* in, float* const* out, float*) const noexcept override {
+        for (int64_t p = 0; p < planes_; ++p) {
+            const float* x = in[0] + p * h_.in * w_.in;
+            float* y = out[0] + p * h_.out * w_.out;
+            for (int64_t oy = 0; oy < h_.out; ++oy)
+                for (int64_t ox = 0; ox < w_.out; ++ox) {
+                    float acc = max_ ? -std::numeric_limits<float>::infinity() : 0.0f;
+                    int64_t count = 0, padded = 0;
+                    for (int64_t i = 0; i < h_.k; ++i) {
+                        const int64_t yy = oy * h_.s - h_.pad + i * h_.d;
+                        for (int64_t j = 0; j < w_.k; ++j) {
+                            const int64_t xx = ox * w_.s - w_.pad + j * w_.d;
+                            if (yy >= -h_.pad && yy < h_.in + h_.pad_end && xx >= -w_.pad &&
+                                xx < w_.in + w_.pad_end)
+                                ++padded;
+                            if (yy < 0 || yy >= h_.in || xx < 0 || xx >= w_.in)
+                                continue;
+                            const float v = x[yy * w_.in + xx];
+                            acc = max_ ? std::max(acc, v) : acc + v;
+                            ++count;
+                        }
+                    }
+                    if (!max_)
+                        acc /= static_cast<float>(std::max<int64_t>(1, include_pad_ ? padded : count));
+                    y[oy * w_.out + ox] = acc;
+                }
+        }
+    }
+
+private:
+    int64_t planes_;
+    PoolAxis h_, w_;
+    bool max_, include_pad_;
+};
+
+} // namespace
+
+BuiltStep build_reduce(const StepSpec& s) {
+    expect_step_inputs(s, 1, 1);
+    const Shape& x = s.in_shapes[0];
+    const ReduceFn f = reduce_fn(attr_string(s.attrs, "fn", ""));
+    auto axes = attr_ints(s.attrs, "axes", {});
+    const bool keep = attr_int(s.attrs, "keepdims", 1) != 0;
+    std::vector<bool> reduced(x.size(), axes.empty());
+    for (int64_t a : axes)
+        reduced[static_cast<size_t>(normalize_axis(a, x.size()))] = true;
+    Shape out, kept;
+    int64_t count = 1;
+    for (size_t a = 0; a < x.size(); ++a) {
+        if (reduced[a]) {
+            count *= x[a];
+            if (keep)
+                out.push_back(1);
+            kept.push_back(1);
+        } else {
+            out.push_back(x[a]);
+            kept.push_back(x[a]);
+        }
+    }
+    const auto ks = strides_of(kept);
+    std::vector<int32_t> target(static_cast<size_t>(numel(x)));
+    std::vector<int64_t> idx(x.size(), 0);
+    for (size_t i = 0; i < target.size(); ++i) {
+        int64_t t = 0;
+        for (size_t a = 0; a < x.size(); ++a)
+            t += reduced[a] ? 0 : idx[a] * ks[a];
+        target[i] = static_cast<int32_t>(t);
+        for (size_t a = x.size(); a-- > 0;) {
+            if (++idx[a] < x[a])
+                break;
+            idx[a] = 0;
+        }
+    }
+    return {std::make_shared<ReduceKernel>(f, std::move(target), numel(out), count), {out}};
+}
+
+BuiltStep build_softmax(const StepSpec& s) {
+    expect_step_inputs(s, 1, 1);
+    const Shape& x = s.in_shapes[0];
+    const int64_t axis = normalize_axis(attr_int(s.attrs, "axis", -1), x.size());
+    int64_t outer, len, inner;
+    around(x, axis, outer, len, inner);
+    return {std::make_shared<SoftmaxKernel>(outer, len, inner, attr_int(s.attrs, "log", 0) != 0), {x}};
+}
+
+BuiltStep build_layer_norm(const StepSpec& s) {
+    expect_step_inputs(s, 2, 3);
+    const Shape& x = s.in_shapes[0];
+    const auto axis = static_cast<size_t>(normalize_axis(attr_int(s.attrs, "axis", -1), x.size()));
+    const Shape tail(x.begin() + static_cast<long>(axis), x.end());
+    auto strides_for = [&](size_t i) {
+        const Shape& w = s.in_shapes[i];
+        if (w.size() > tail.size() || broadcast_shapes(w, tail) != tail)
+            fail_format("layer_norm: scale/bias " + to_string(w) + " do not broadcast to " + to_string(tail));
+        return broadcast_strides(w, tail);
+    };
+    const auto ss = strides_for(1);
+    const auto bs = s.in_shapes.size() > 2 && s.present[2] ? strides_for(2) : std::vector<int64_t>(tail.size(), 0);
+    const int64_t len = numel(tail);
+    return {std::make_shared<LayerNormKernel>(numel(x) / std::max<int64_t>(len, 1), len,
+                                              static_cast<float>(attr_float(s.attrs, "epsilon", 1e-5)),
+                                              ss, bs, tail),
+            {x}};
+}
+
+BuiltStep build_pool(const StepSpec& s) {
+    expect_step_inputs(s, 1, 1);
+    const Shape& x = s.in_shapes[0];
+    if (x.size() != 3 && x.size() != 4)
+        fail_unsupported("pool over " + std::to_string(x.size()) + "-D tensors");
+    const size_t sp = x.size() - 2;
+    const std::string mode = attr_string(s.attrs, "mode", "avg");
+    if (mode != "avg" && mode != "max")
+        fail_format("pool mode \"" + mode + "\"");
+    const auto k = attr_ints(s.attrs, "kernel", {});
+    const auto st = attr_ints(s.attrs, "strides", std::vector<int64_t>(sp, 1));
+    const auto di = attr_ints(s.attrs, "dilations", std::vector<int64_t>(sp, 1));
+    const auto pa = attr_ints(s.attrs, "pads", std::vector<int64_t>(2 * sp, 0));
+    if (k.size() != sp || st.size() != sp || di.size() != sp || pa.size() != 2 * sp)
+        fail_format("pool: kernel, strides, dilations and pads must match the spatial axes");
+    const bool ceil_mode = attr_int(s.attrs, "ceil_mode", 0) != 0;
+    PoolAxis ax[2];
+    for (size_t i = 0; i < sp; ++i) {
+        PoolAxis& a = ax[2 - sp + i];
+        a.in = x[2 + i], a.k = k[i], a.s = st[i], a.d = di[i], a.pad = pa[i], a.pad_end = pa[i + sp];
+        if (a.k < 1 || a.s < 1 || a.d < 1)
+            fail_format("pool: kernel, strides and dilations must be >= 1");
+        const int64_t span = a.in + a.pad + a.pad_end - a.d * (a.k - 1) - 1;
+        a.out = (ceil_mode ? (span + a.s - 1) / a.s : span / a.s) + 1;
+        if (ceil_mode && (a.out - 1) * a.s >= a.in + a.pad)
+            --a.out;
+        if (a.out < 1)
+            fail_format("pool: window larger than the padded input");
+    }
+    Shape out = x;
+    for (size_t i = 0; i < sp; ++i)
+        out[2 + i] = ax[2 - sp + i].out;
+    return {std::make_shared<PoolKernel>(x[0] * x[1], ax[0], ax[1], mode == "max",
+                                         attr_int(s.attrs, "count_include_pad", 0) != 0),
+            {out}};
+}
+
+} // namespace rill::tensor

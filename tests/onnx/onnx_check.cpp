@@ -1,0 +1,139 @@
+// Runs an ONNX model through Rill's importer and tensor program on the inputs of ONNX test data
+// sets (input_<i>.pb / output_<i>.pb TensorProtos, the layout of ONNX's conformance cases and of
+// Debian's libonnx-testdata) and compares every output.
+//   rill_onnx_check CASE_DIR...   [--rtol R] [--atol A]
+// CASE_DIR holds model.onnx and test_data_set_*/. Integer inputs are bound as constants (the
+// importer needs them at import). Prints one line per case; exit status 1 if any case fails.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "../../core/src/import/onnx/onnx_graph.hpp"
+#include "../../core/src/tensor/program.hpp"
+#include "rill/core/error.hpp"
+#include "rill/core/import_onnx.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<char> read_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct CaseResult {
+    bool ok = false;
+    std::string detail;
+};
+
+CaseResult run_case(const fs::path& dir, double rtol, double atol) {
+    const auto model = read_bytes(dir / "model.onnx");
+    const auto graph = rill::onnx_import::read_onnx(model.data(), model.size());
+    std::vector<fs::path> sets;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0)
+            sets.push_back(e.path());
+    if (sets.empty())
+        return {false, "no test_data_set_*"};
+    double worst = 0;
+    for (const auto& set : sets) {
+        rill::OnnxImportOptions options;
+        std::vector<rill::onnx_import::Const> inputs;
+        std::vector<std::string> names;
+        for (size_t i = 0;; ++i) {
+            const fs::path p = set / ("input_" + std::to_string(i) + ".pb");
+            if (!fs::exists(p))
+                break;
+            const auto bytes = read_bytes(p);
+            std::string name;
+            inputs.push_back(rill::onnx_import::read_tensor_proto(bytes.data(), bytes.size(), &name));
+            if (name.empty() && i < graph.graph.inputs.size())
+                name = graph.graph.inputs[i].name;
+            names.push_back(name);
+            options.shapes[name] = inputs.back().shape;
+            if (inputs.back().is_int)
+                options.bind[name] = inputs.back().values;
+        }
+        const rill::OnnxProgram prog = rill::import_onnx_program(model.data(), model.size(), options);
+        std::map<std::string, const rill::Tensor*> constants;
+        for (const auto& [name, t] : prog.constants)
+            constants[name] = &t;
+        const rill::tensor::Program program(prog.desc, constants);
+        rill::Arena sizing;
+        rill::tensor::Program::Buffers b;
+        program.take(sizing, b);
+        std::vector<std::byte> state(sizing.state_bytes() + 64), scratch(sizing.scratch_bytes() + 64);
+        auto align = [](std::vector<std::byte>& v) {
+            auto p = reinterpret_cast<uintptr_t>(v.data());
+            return reinterpret_cast<std::byte*>((p + 63) & ~uintptr_t(63));
+        };
+        rill::Arena arena(align(state), sizing.state_bytes(), align(scratch), sizing.scratch_bytes());
+        program.take(arena, b);
+        for (size_t i = 0; i < prog.inputs.size(); ++i) {
+            const auto it = std::find(names.begin(), names.end(), prog.inputs[i]);
+            if (it == names.end())
+                return {false, "no data for input " + prog.inputs[i]};
+            const auto& c = inputs[static_cast<size_t>(it - names.begin())];
+            float* dst = program.input(b, i);
+            for (size_t k = 0; k < c.values.size(); ++k)
+                dst[k] = static_cast<float>(c.values[k]);
+        }
+        program.run(b);
+        for (size_t j = 0; j < prog.outputs.size(); ++j) {
+            const fs::path p = set / ("output_" + std::to_string(j) + ".pb");
+            if (!fs::exists(p))
+                continue;
+            const auto bytes = read_bytes(p);
+            const auto expect = rill::onnx_import::read_tensor_proto(bytes.data(), bytes.size());
+            if (static_cast<int64_t>(expect.values.size()) != program.output_size(j))
+                return {false, "output " + std::to_string(j) + " has " + std::to_string(program.output_size(j)) +
+                                   " elements, expected " + std::to_string(expect.values.size())};
+            const float* y = program.output(b, j);
+            for (size_t k = 0; k < expect.values.size(); ++k) {
+                const double e = expect.values[k], d = std::fabs(y[k] - e);
+                if (std::isnan(e) != std::isnan(static_cast<double>(y[k])) || d > atol + rtol * std::fabs(e))
+                    return {false, "output " + std::to_string(j) + "[" + std::to_string(k) + "] = " +
+                                       std::to_string(y[k]) + ", expected " + std::to_string(e)};
+                worst = std::max(worst, d);
+            }
+        }
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "max abs error %.3g", worst);
+    return {true, buf};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    double rtol = 1e-4, atol = 1e-5;
+    std::vector<std::string> dirs;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--rtol" && i + 1 < argc)
+            rtol = std::atof(argv[++i]);
+        else if (a == "--atol" && i + 1 < argc)
+            atol = std::atof(argv[++i]);
+        else
+            dirs.push_back(a);
+    }
+    int failed = 0;
+    for (const auto& d : dirs) {
+        CaseResult r;
+        try {
+            r = run_case(d, rtol, atol);
+        } catch (const std::exception& e) {
+            r = {false, e.what()};
+        }
+        std::printf("%s %s: %s\n", r.ok ? "PASS" : "FAIL", fs::path(d).filename().c_str(), r.detail.c_str());
+        failed += r.ok ? 0 : 1;
+    }
+    std::printf("%zu cases, %d failed\n", dirs.size(), failed);
+    return failed ? 1 : 0;
+}
