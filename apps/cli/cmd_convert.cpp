@@ -1,6 +1,7 @@
-// rill convert IN OUT.rill: imports a model file of another format (detected from its first
-// bytes; today rwkv.cpp model files) and writes it as .rill, then loads the result through the
-// C API to prove it runs.
+// rill convert IN OUT.rill [import options]: imports a model file of another format (detected
+// from its first bytes: ONNX models, rwkv.cpp model files) and writes it as .rill, then loads the
+// result through the C API to prove it runs. Import options (import_options.hpp) configure the
+// ONNX importer's streaming wrapper.
 //
 // The input is first loaded through the C API (the same importer behind librill's boundary,
 // reporting through rill_last_error_detail), so a bad file gives the library's message; the core
@@ -10,7 +11,10 @@
 #include <fstream>
 
 #include "commands.hpp"
+#include "import_options.hpp"
+#include "rill/core/import_onnx.hpp"
 #include "rill/core/import_rwkv.hpp"
+#include "rill/core/model_file.hpp"
 #include "rill/core/rill_file.hpp"
 #include "rill/rill.h"
 
@@ -18,9 +22,13 @@ namespace rill::cli {
 namespace {
 
 // Loads `path` through the C API; throws std::runtime_error with the library's detail.
-rill_model_info load_info(const std::string& path, const std::string& what) {
+rill_model_info load_info(const std::string& path, const std::string& what,
+                          const std::string& import_options = "") {
+    rill_load_options opts;
+    rill_load_options_init(&opts);
+    opts.import_options = import_options.empty() ? nullptr : import_options.c_str();
     rill_model* model = nullptr;
-    if (rill_model_load(path.c_str(), nullptr, &model) != RILL_OK)
+    if (rill_model_load(path.c_str(), &opts, &model) != RILL_OK)
         throw std::runtime_error(what + rill_last_error_detail());
     rill_model_info info;
     rill_model_info_init(&info);
@@ -33,6 +41,7 @@ rill_model_info load_info(const std::string& path, const std::string& what) {
 
 int cmd_convert(const Args& in_args) {
     Args args = in_args;
+    const std::string options = take_import_options(args);
     expect_positional(args, 2, "IN OUT.rill");
     const std::string in = args[0], out = args[1];
     unsigned char head[4] = {0, 0, 0, 0};
@@ -44,12 +53,15 @@ int cmd_convert(const Args& in_args) {
     } else {
         throw std::runtime_error("cannot open '" + in + "'");
     }
-    if (!is_rwkv_cpp(head, sizeof head))
+    const bool onnx = is_onnx_model(head, sizeof head);
+    if (!is_rwkv_cpp(head, sizeof head) && !onnx)
         throw std::runtime_error("'" + in +
-                                 "': unsupported input format (rill convert reads "
-                                 "rwkv.cpp model files; .rill files need no conversion)");
-    load_info(in, "'" + in + "': ");
-    const RillFile file = import_rwkv_cpp_file(in);
+                                 "': unsupported input format (rill convert reads ONNX models "
+                                 "and rwkv.cpp model files; .rill files need no conversion)");
+    if (!onnx && !options.empty())
+        usage_error("import options apply to ONNX models only");
+    load_info(in, "'" + in + "': ", options);
+    const RillFile file = read_model_file(in, options);
     const std::vector<unsigned char> bytes = write_rill_memory(file);
     {
         std::ofstream o(out, std::ios::binary);
@@ -65,14 +77,22 @@ int cmd_convert(const Args& in_args) {
     };
     std::printf("converted %s -> %s\n", in.c_str(), out.c_str());
     std::printf("  %s\n", meta.value("description", std::string()).c_str());
-    std::printf("  architecture %s, %llu layers, d_model %llu, %llu heads, vocabulary %llu\n",
-                meta.value("architecture", std::string("?")).c_str(), number("n_layer"),
-                number("n_embed"), number("heads"), number("vocab"));
-    std::printf("  %llu parameters; graph of %zu nodes, %llu weights; %u input channel(s), %u "
-                "outputs; file %llu bytes\n",
-                number("parameters"), file.graph.nodes.size(),
-                static_cast<unsigned long long>(info.num_weights), info.input_channels,
-                info.output_channels, static_cast<unsigned long long>(bytes.size()));
+    if (!onnx)
+        std::printf("  architecture %s, %llu layers, d_model %llu, %llu heads, vocabulary %llu\n",
+                    meta.value("architecture", std::string("?")).c_str(), number("n_layer"),
+                    number("n_embed"), number("heads"), number("vocab"));
+    if (onnx)
+        std::printf("  graph of %zu nodes, %llu weights; %u input channel(s), %u outputs; latency %u "
+                    "frames at %g Hz; file %llu bytes\n",
+                    file.graph.nodes.size(), static_cast<unsigned long long>(info.num_weights),
+                    info.input_channels, info.output_channels, info.latency_frames, info.sample_rate,
+                    static_cast<unsigned long long>(bytes.size()));
+    else
+        std::printf("  %llu parameters; graph of %zu nodes, %llu weights; %u input channel(s), %u "
+                    "outputs; file %llu bytes\n",
+                    number("parameters"), file.graph.nodes.size(),
+                    static_cast<unsigned long long>(info.num_weights), info.input_channels,
+                    info.output_channels, static_cast<unsigned long long>(bytes.size()));
     return 0;
 }
 

@@ -15,6 +15,7 @@ int cmd_run(const Args& args);
 int cmd_bench(const Args& args);
 int cmd_convert(const Args& args);
 int cmd_generate(const Args& args);
+int cmd_vad(const Args& args);
 
 // A bad command line (as opposed to a bad file or a failing model).
 struct UsageError : std::invalid_argument {

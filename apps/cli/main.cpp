@@ -84,8 +84,14 @@ const Command kCommands[] = {
      "process an audio file (any format libsndfile reads), output aligned with the input"},
     {"bench", rill::cli::cmd_bench, "rill bench MODEL [--block N] [--seconds S] [--json]",
      "real-time factor, per-block time p50/p99/max, allocations, memory"},
-    {"convert", rill::cli::cmd_convert, "rill convert IN OUT.rill",
-     "import a model of another format (rwkv.cpp model files) and write it as .rill"},
+    {"convert", rill::cli::cmd_convert, "rill convert IN OUT.rill [import options]",
+     "import a model of another format (ONNX, rwkv.cpp) and write it as .rill; import options:\n"
+     "      --sample-rate HZ --frontend stft|window --n-fft N --hop N --window-size N\n"
+     "      --window NAME --pad-mode reflect|constant --bind IN=V[,V] --dim NAME=N\n"
+     "      --shape IN=A,B.. --state IN=OUT --import-options JSON (docs/onnx.md)"},
+    {"vad", rill::cli::cmd_vad,
+     "rill vad MODEL IN [--threshold T] [--csv OUT] [--block N] [--import-options JSON]",
+     "speech segments and per-window probabilities of a voice activity model (Silero VAD)"},
     {"generate", rill::cli::cmd_generate,
      "rill generate MODEL --prompt TEXT [--tokens N] [--temperature T] [--seed S]",
      "continue a text with a token model (e.g. an imported RWKV), token by token"},

@@ -19,5 +19,5 @@ void register_hgrn_ops(OpRegistry& r);        // hgrn (ops/hgrn.cpp)
 void register_rotary_ops(OpRegistry& r);      // rotary (ops/rotary.cpp)
 void register_token_ops(OpRegistry& r);       // embedding, affine, l2_norm (ops/token_ops.cpp)
 void register_tensor_program_ops(OpRegistry& r); // tensor_program (ops/tensor_program.cpp)
-void register_frame_ops(OpRegistry& r);       // frame (ops/frame.cpp)
+void register_frame_ops(OpRegistry& r);       // frame, hold (ops/frame.cpp)
 } // namespace rill

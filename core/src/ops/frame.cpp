@@ -1,9 +1,13 @@
 // frame: overlapping windows of a signal as channels, for models that take fixed-size input
 // windows (Silero VAD's 64 context samples + 512 new ones).
+// hold: the inverse rate change for per-window results (a speech probability per window):
+//   y[m*factor + j] = x[m], j < factor; rate times factor, latency cd * factor.
 //   out[c*size + j][m] = xp_c[m*hop + j], j < size, xp = x with `left_pad` zeros in front
 //   (default size - hop: window m ends with the last sample of hop m; causal).
 // Streamed like a strided convolution of kernel `size` (sliding_input.hpp): latency
 // floor((size - 1 - left_pad + cd) / hop) output frames.
+#include <algorithm>
+
 #include "rill/core/op.hpp"
 
 #include "families.hpp"
@@ -59,10 +63,45 @@ private:
     SlidingInput input_;
 };
 
+class Hold final : public Op {
+public:
+    explicit Hold(const OpBuildContext& ctx) {
+        ctx.expect_inputs(1, 1);
+        factor_ = ctx.attr_int_required("factor");
+        if (factor_ < 1 || factor_ > (1 << 20))
+            ctx.fail("factor must be in 1..2^20");
+    }
+
+    std::unique_ptr<Op> clone() const override { return std::make_unique<Hold>(*this); }
+
+    std::vector<PortInfo> plan(const std::vector<PortInfo>& in) override {
+        channels_ = in[0].channels;
+        return {PortInfo{channels_, in[0].rate.times(factor_), in[0].latency * factor_}};
+    }
+
+    void prepare(Arena&, const PrepareInfo&) override {}
+
+    void process(const ConstView* in, const View* out, size_t n, size_t,
+                 const ProcessContext&) noexcept override {
+        const auto f = static_cast<size_t>(factor_);
+        for (uint32_t c = 0; c < channels_; ++c) {
+            const float* x = in[0].channel(c);
+            float* y = out[0].channel(c);
+            for (size_t m = 0; m < n; ++m)
+                std::fill_n(y + m * f, f, x[m]);
+        }
+    }
+
+private:
+    int64_t factor_ = 1;
+    uint32_t channels_ = 0;
+};
+
 } // namespace
 
 void register_frame_ops(OpRegistry& r) {
     r.add("frame", [](const OpBuildContext& ctx) { return std::make_unique<Frame>(ctx); });
+    r.add("hold", [](const OpBuildContext& ctx) { return std::make_unique<Hold>(ctx); });
 }
 
 } // namespace rill

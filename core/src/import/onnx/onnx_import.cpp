@@ -344,8 +344,11 @@ RillFile import_onnx_memory(const void* data, size_t size, const OnnxImportOptio
                                       {{"n_fft", f.n_fft}, {"hop", f.hop}, {"window", o.window}, {"center", 1}}, {}});
             g.outputs.push_back(PortDef{name, "audio", 1, 0, "istft"});
         } else {
+            // A result per frame, held for the frame's samples so the port runs at the audio rate.
             const Shape s = l.shape(b.plan.data_outputs[j]);
-            g.outputs.push_back(PortDef{name, "frames", static_cast<uint32_t>(tensor::numel(s)), 0, src});
+            const std::string hold = "hold_" + std::to_string(j);
+            g.nodes.push_back(NodeDef{hold, "hold", {src}, {{"factor", f.hop}}, {}});
+            g.outputs.push_back(PortDef{name, "frames", static_cast<uint32_t>(tensor::numel(s)), 0, hold});
         }
     }
     g.meta = {{"description", "Imported from ONNX (" + m.producer + ", opset " + std::to_string(m.opset) +

@@ -1,0 +1,16 @@
+// The import options of `rill convert` (and --import-options of run/vad/info) as the JSON text
+// rill_load_options.import_options takes (keys in docs/onnx.md).
+#pragma once
+
+#include <string>
+
+#include "commands.hpp"
+
+namespace rill::cli {
+
+// Takes --import-options JSON and the per-key flags (--sample-rate, --frontend, --n-fft, --hop,
+// --window-size, --window, --pad-mode, --bind NAME=V[,V..], --dim NAME=N, --shape NAME=A,B..,
+// --state IN=OUT) from args; returns "" when none was given.
+std::string take_import_options(Args& args);
+
+} // namespace rill::cli
