@@ -12,7 +12,7 @@ PACKAGES=(
   libsamplerate0-dev                   # resampling
   libsndfile1-dev                      # the rill command reads and writes audio files
   libonnx-dev libprotobuf-dev          # ONNX import (protobuf classes of onnx.proto)
-  libonnx-testdata                     # ONNX operator conformance cases (tests)
+  libonnx-testdata python3-onnx        # ONNX operator conformance cases, test models (tests)
   nodejs npm                           # onnxruntime-node from npm: reference in ONNX tests/bench
   python3 python3-numpy python3-torch  # Python package, PyTorch golden references, training
   espeak-ng sox                        # training data for the bundled model, demo clips

@@ -2,8 +2,9 @@
 // sets (input_<i>.pb / output_<i>.pb TensorProtos, the layout of ONNX's conformance cases and of
 // Debian's libonnx-testdata) and compares every output.
 //   rill_onnx_check CASE_DIR...   [--rtol R] [--atol A]
-// CASE_DIR holds model.onnx and test_data_set_*/. Integer inputs are bound as constants (the
-// importer needs them at import). Prints one line per case; exit status 1 if any case fails.
+// CASE_DIR holds model.onnx and test_data_set_*/. Input 0 is the run-time input; the others are
+// bound as constants, which is what weights, shapes and indices are in real models (the
+// importer folds them at import). Prints one line per case; exit status 1 if any case fails.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -57,7 +58,7 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
                 name = graph.graph.inputs[i].name;
             names.push_back(name);
             options.shapes[name] = inputs.back().shape;
-            if (inputs.back().is_int)
+            if (i > 0)
                 options.bind[name] = inputs.back().values;
         }
         const rill::OnnxProgram prog = rill::import_onnx_program(model.data(), model.size(), options);

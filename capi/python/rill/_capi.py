@@ -11,6 +11,7 @@ first; sanitizer builds are skipped, they cannot be loaded into a plain python),
 library path. Errors raise RillError with the status name and rill_last_error_detail()."""
 
 import ctypes
+import json
 import ctypes.util
 import os
 import pathlib
@@ -60,6 +61,11 @@ class _ModelInfo(ctypes.Structure):
                 ("hop_frames", ctypes.c_uint32), ("num_weights", ctypes.c_uint64),
                 ("description", ctypes.c_char_p), ("license", ctypes.c_char_p),
                 ("source", ctypes.c_char_p)]
+
+
+class _LoadOptions(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("flags", ctypes.c_uint32),
+                ("import_options", ctypes.c_char_p)]
 
 
 class _NodeInfo(ctypes.Structure):
@@ -125,6 +131,7 @@ def lib():
         "rill_model_load_memory": (c_int32, [ctypes.c_char_p, c_size, P, ctypes.POINTER(P)]),
         "rill_model_retain": (None, [P]),
         "rill_model_release": (None, [P]),
+        "rill_load_options_init": (None, [ctypes.POINTER(_LoadOptions)]),
         "rill_model_info_init": (None, [ctypes.POINTER(_ModelInfo)]),
         "rill_model_info_get": (c_int32, [P, ctypes.POINTER(_ModelInfo)]),
         "rill_model_input": (c_int32, [P, c_uint32, ctypes.POINTER(_PortInfo)]),
@@ -215,17 +222,26 @@ class Model(_Handle):
 
     _FREE = "rill_model_release"
 
-    def __init__(self, source):
+    def __init__(self, source, import_options=None):
+        """source: path or bytes of a .rill file or of a file imported on load (ONNX, rwkv.cpp);
+        import_options: dict (or JSON text) of import options for ONNX files (docs/onnx.md)."""
         L = lib()
         handle = ctypes.c_void_p()
+        opts = None
+        if import_options is not None:
+            text = import_options if isinstance(import_options, str) else json.dumps(import_options)
+            opts = _LoadOptions()
+            L.rill_load_options_init(ctypes.byref(opts))
+            opts.import_options = text.encode()
+            opts = ctypes.byref(opts)
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
-            _check(L.rill_model_load_memory(data, len(data), None, ctypes.byref(handle)),
+            _check(L.rill_model_load_memory(data, len(data), opts, ctypes.byref(handle)),
                    "rill_model_load_memory")
             self.path = None
         else:
             path = os.fspath(source)
-            _check(L.rill_model_load(os.fsencode(path), None, ctypes.byref(handle)),
+            _check(L.rill_model_load(os.fsencode(path), opts, ctypes.byref(handle)),
                    f"rill_model_load({path})")
             self.path = str(path)
         self._h = handle
@@ -419,6 +435,7 @@ class Stream(_Handle):
                "rill_stream_state_set", realtime=True)
 
 
-def load(source):
-    """Loads a .rill model from a path (str / os.PathLike) or from bytes."""
-    return Model(source)
+def load(source, import_options=None):
+    """Loads a model from a path (str / os.PathLike) or from bytes: .rill, or ONNX / rwkv.cpp
+    files imported on load (import_options: dict of ONNX import options)."""
+    return Model(source, import_options)

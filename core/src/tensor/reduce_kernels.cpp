@@ -3,7 +3,8 @@
 //     log_sum_exp over the axes.
 //   softmax {axis, log}: y = exp(x - max) / sum exp(x - max) along one axis (log: log of it).
 //   layer_norm {axis, epsilon}: over axes [axis, rank): y = (x - mean) / sqrt(var + eps) * scale
-//     + bias (scale and bias broadcast over those axes; var is the biased variance).
+//     + bias (scale and bias broadcast over those axes; var is the biased variance); optional
+//     outputs 1 and 2: mean and 1 / sqrt(var + eps), shape of x with those axes 1.
 //   pool {mode avg|max, kernel, strides, pads, dilations, ceil_mode, count_include_pad} over the
 //     1 or 2 spatial axes of [N, C, spatial...]: out = floor|ceil((in + pads - d (k - 1) - 1) / s)
 //     + 1 (with ceil_mode a window must start inside the input or its left pad); avg divides by
@@ -155,6 +156,10 @@ public:
                 var += (x[k] - mean) * (x[k] - mean);
             var /= static_cast<double>(len_);
             const float inv = static_cast<float>(1.0 / std::sqrt(var + eps_));
+            if (out[1])
+                out[1][r] = static_cast<float>(mean);
+            if (out[2])
+                out[2][r] = inv;
             for (int64_t k = 0; k < len_; ++k) {
                 int64_t si = 0, bi = 0, rem = k;
                 for (size_t a = tail_.size(); a-- > 0;) {
@@ -283,10 +288,12 @@ BuiltStep build_layer_norm(const StepSpec& s) {
     const auto ss = strides_for(1);
     const auto bs = s.in_shapes.size() > 2 && s.present[2] ? strides_for(2) : std::vector<int64_t>(tail.size(), 0);
     const int64_t len = numel(tail);
+    Shape stats = x;
+    std::fill(stats.begin() + static_cast<long>(axis), stats.end(), 1);
     return {std::make_shared<LayerNormKernel>(numel(x) / std::max<int64_t>(len, 1), len,
                                               static_cast<float>(attr_float(s.attrs, "epsilon", 1e-5)),
                                               ss, bs, tail),
-            {x}};
+            {x, stats, stats}};
 }
 
 BuiltStep build_pool(const StepSpec& s) {

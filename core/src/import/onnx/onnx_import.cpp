@@ -45,12 +45,19 @@ Shape resolve_shape(const ValueInfo& v, const OnnxImportOptions& o) {
     return s;
 }
 
-Const bound_const(const ValueInfo& v, const std::vector<double>& values) {
+// A bound input: its shape from the 'shapes' option, else [n] (a scalar for one value when
+// the model declares a scalar).
+Const bound_const(const ValueInfo& v, const std::vector<double>& values, const OnnxImportOptions& o) {
     Const c;
     c.is_int = is_int_type(v.elem_type);
     c.values = values;
-    if (values.size() != 1 || (v.has_shape && !v.dims.empty()))
+    if (const auto it = o.shapes.find(v.name); it != o.shapes.end())
+        c.shape = it->second;
+    else if (values.size() != 1 || (v.has_shape && !v.dims.empty()))
         c.shape = {static_cast<int64_t>(values.size())};
+    if (c.numel() != static_cast<int64_t>(values.size()))
+        fail_argument("bound input '" + v.name + "' has " + std::to_string(values.size()) +
+                      " values for its shape");
     return c;
 }
 
@@ -88,11 +95,11 @@ void declare_inputs(const OnnxModel& m, const OnnxImportOptions& o, Built& b, bo
         if (m.graph.initializers.count(v.name) && !o.bind.count(v.name) && !o.shapes.count(v.name))
             continue; // a weight listed as an input (old exporters)
         if (const auto it = o.bind.find(v.name); it != o.bind.end()) {
-            b.lowering.set_const(v.name, bound_const(v, it->second));
+            b.lowering.set_const(v.name, bound_const(v, it->second, o));
             continue;
         }
         if (stream && v.name == "sr" && is_int_type(v.elem_type)) { // Silero's sample-rate input
-            b.lowering.set_const(v.name, bound_const(v, {sr}));
+            b.lowering.set_const(v.name, bound_const(v, {sr}, o));
             continue;
         }
         if (is_int_type(v.elem_type))
@@ -261,8 +268,19 @@ RillFile import_onnx_memory(const void* data, size_t size, const OnnxImportOptio
     OnnxImportOptions o = options;
     const bool has_sr = std::any_of(m.graph.inputs.begin(), m.graph.inputs.end(),
                                     [](const ValueInfo& v) { return v.name == "sr"; });
-    if (has_sr && !o.dims.count("sequence")) // Silero: context + chunk samples per call
-        o.dims["sequence"] = o.window_size ? o.window_size : (o.sample_rate == 8000 ? 288 : 576);
+    if (has_sr) { // Silero v5/v6: context + chunk samples per call, LSTM state [2, batch, 128]
+        const int64_t window = o.window_size ? o.window_size : (o.sample_rate == 8000 ? 288 : 576);
+        if (!o.dims.count("sequence"))
+            o.dims["sequence"] = window;
+        for (const ValueInfo& v : m.graph.inputs) {
+            if (o.shapes.count(v.name))
+                continue;
+            if (v.name == "input" && v.dims.size() == 2 && v.dims[1] < 0)
+                o.shapes[v.name] = {1, window};
+            else if (v.name == "state" && v.dims.size() == 3 && v.dims[1] < 0)
+                o.shapes[v.name] = {v.dims[0] < 0 ? 2 : v.dims[0], 1, v.dims[2] < 0 ? 128 : v.dims[2]};
+        }
+    }
     Built b(m.opset);
     declare_inputs(m, o, b, true);
     const Frontend f = choose_frontend(m, o, b);

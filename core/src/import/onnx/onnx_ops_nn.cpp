@@ -160,10 +160,9 @@ void batch_norm(Lowering& l, const OnnxNode& n) {
 }
 
 void layer_norm(Lowering& l, const OnnxNode& n) {
-    if (n.outputs.size() > 1 && (!output(n, 1).empty() || !output(n, 2).empty()))
-        unsupported(n, "Mean / InvStdDev outputs");
     l.emit("layer_norm", {input(n, 0), input(n, 1), input(n, 2)},
-           {{"axis", attr_i(n, "axis", -1)}, {"epsilon", attr_f(n, "epsilon", 1e-5)}}, 1, {output(n, 0)});
+           {{"axis", attr_i(n, "axis", -1)}, {"epsilon", attr_f(n, "epsilon", 1e-5)}}, 3,
+           {output(n, 0), output(n, 1), output(n, 2)});
 }
 
 void softmax(Lowering& l, const OnnxNode& n) {

@@ -11,6 +11,17 @@ namespace {
 
 void identity(Lowering& l, const OnnxNode& n) { l.alias(output(n, 0), input(n, 0)); }
 
+// Inference-mode dropout is the identity; training mode and the mask output are not inference.
+void dropout(Lowering& l, const OnnxNode& n) {
+    if (!output(n, 1).empty())
+        unsupported(n, "the mask output");
+    const bool training = !input(n, 2).empty() && l.constant(input(n, 2), n).values.at(0) != 0;
+    const double ratio = input(n, 1).empty() ? 0.5 : l.constant(input(n, 1), n).values.at(0);
+    if (training && ratio != 0)
+        unsupported(n, "training_mode true (random dropping)");
+    identity(l, n);
+}
+
 void cast(Lowering& l, const OnnxNode& n) {
     const int64_t to = attr_i(n, "to", 1);
     const bool to_float = to == 1 || to == 10 || to == 11 || to == 16;
@@ -394,8 +405,8 @@ void if_op(Lowering& l, const OnnxNode& n) {
 } // namespace
 
 void add_tensor_translators(TranslatorTable& t) {
-    for (const char* op : {"Identity", "Dropout"})
-        t[op] = identity;
+    t["Identity"] = identity;
+    t["Dropout"] = dropout;
     t["Cast"] = cast;
     t["CastLike"] = cast;
     t["Constant"] = constant;
