@@ -22,6 +22,8 @@ struct MacKernels {
     void (*axpy)(float* y, size_t ys, const float* x, float a, size_t n);
     // sum_i a[i] * b[i], i < n, in a fixed order (8 partial sums), the same in every set
     float (*dot)(const float* a, const float* b, size_t n);
+    // y[r] = dot(w + r*ld, v, n), r < rows (each row summed exactly as dot sums it)
+    void (*matvec)(const float* w, size_t ld, const float* v, size_t rows, size_t n, float* y);
 };
 
 // One output frame at a time for short blocks (n < kShortBlock), where per-channel loops cost

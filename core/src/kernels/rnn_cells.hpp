@@ -12,16 +12,15 @@ namespace rill::rnn {
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
-// y[r] = b[r] + sum_j W[r, j] v[j] for rows [0, rows) of a row-major W with `cols` columns.
-inline void affine(const float* w, const float* b, const float* v, size_t rows, size_t cols,
-            float* y) noexcept {
-    for (size_t r = 0; r < rows; ++r) {
-        float acc = b[r];
-        const float* wr = w + r * cols;
-        for (size_t j = 0; j < cols; ++j)
-            acc += wr[j] * v[j];
-        y[r] = acc;
-    }
+using MatvecFn = void (*)(const float* w, size_t ld, const float* v, size_t rows, size_t n, float* y);
+
+// y[r] = b[r] + sum_j W[r, j] v[j] for rows [0, rows) of a row-major W with `cols` columns; the
+// products are the MAC kernels' matvec (kernels/mac.hpp, chosen before the audio thread runs).
+inline void affine(MatvecFn matvec, const float* w, const float* b, const float* v, size_t rows,
+                   size_t cols, float* y) noexcept {
+    matvec(w, cols, v, rows, cols, y);
+    for (size_t r = 0; r < rows; ++r)
+        y[r] += b[r];
 }
 
 struct RnnWeights {
@@ -30,6 +29,7 @@ struct RnnWeights {
 };
 
 struct LstmCell {
+    MatvecFn matvec = nullptr; // set from mac_kernels() before use
     static constexpr size_t kGates = 4;
     static constexpr size_t kStateVectors = 2; // h, c
     static size_t scratch_floats(size_t h) { return 2 * kGates * h; }
@@ -38,8 +38,8 @@ struct LstmCell {
         const size_t n = w.hidden;
         float *h = state, *c = state + n;
         float *gi = scratch, *gh = scratch + kGates * n;
-        affine(w.w_ih.data, w.b_ih.data, x, kGates * n, w.input, gi);
-        affine(w.w_hh.data, w.b_hh.data, h, kGates * n, n, gh);
+        affine(matvec, w.w_ih.data, w.b_ih.data, x, kGates * n, w.input, gi);
+        affine(matvec, w.w_hh.data, w.b_hh.data, h, kGates * n, n, gh);
         for (size_t k = 0; k < n; ++k) {
             const float i = sigmoid(gi[k] + gh[k]);
             const float f = sigmoid(gi[n + k] + gh[n + k]);
@@ -52,6 +52,7 @@ struct LstmCell {
 };
 
 struct GruCell {
+    MatvecFn matvec = nullptr; // set from mac_kernels() before use
     static constexpr size_t kGates = 3;
     static constexpr size_t kStateVectors = 1; // h
     static size_t scratch_floats(size_t h) { return 2 * kGates * h + h; }
@@ -60,13 +61,13 @@ struct GruCell {
     void step(const RnnWeights& w, const float* x, float* h, float* scratch) const noexcept {
         const size_t n = w.hidden;
         float *gi = scratch, *gh = scratch + kGates * n, *rh = gh + kGates * n;
-        affine(w.w_ih.data, w.b_ih.data, x, kGates * n, w.input, gi);
+        affine(matvec, w.w_ih.data, w.b_ih.data, x, kGates * n, w.input, gi);
         // r and z rows always see h; the n rows see h or r * h.
-        affine(w.w_hh.data, w.b_hh.data, h, linear_before_reset ? kGates * n : 2 * n, n, gh);
+        affine(matvec, w.w_hh.data, w.b_hh.data, h, linear_before_reset ? kGates * n : 2 * n, n, gh);
         if (!linear_before_reset) {
             for (size_t k = 0; k < n; ++k)
                 rh[k] = sigmoid(gi[k] + gh[k]) * h[k];
-            affine(w.w_hh.data + 2 * n * n, w.b_hh.data + 2 * n, rh, n, n, gh + 2 * n);
+            affine(matvec, w.w_hh.data + 2 * n * n, w.b_hh.data + 2 * n, rh, n, n, gh + 2 * n);
         }
         for (size_t k = 0; k < n; ++k) {
             const float r = sigmoid(gi[k] + gh[k]);

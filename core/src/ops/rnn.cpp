@@ -19,6 +19,7 @@
 #include "rill/core/op.hpp"
 #include "rill/core/preroll.hpp"
 
+#include "../kernels/mac.hpp"
 #include "../kernels/rnn_cells.hpp"
 #include "families.hpp"
 #include "port_checks.hpp"
@@ -47,6 +48,7 @@ public:
     }
 
     void prepare(Arena& arena, const PrepareInfo&) override {
+        cell_.matvec = mac_kernels().matvec;
         preroll_.seen = arena.state<int64_t>(1);
         state_ = arena.state<float>(Cell::kStateVectors * w_.hidden);
         x_ = arena.scratch<float>(w_.input);
@@ -105,8 +107,9 @@ std::unique_ptr<Op> make_gru(const OpBuildContext& ctx) {
     const int64_t lbr = ctx.attr_int("linear_before_reset", 1);
     if (lbr != 0 && lbr != 1)
         ctx.fail("attribute 'linear_before_reset' must be 0 or 1, got " + std::to_string(lbr));
-    return std::make_unique<RecurrentOp<GruCell>>(read_weights(ctx, GruCell::kGates),
-                                                  GruCell{lbr == 1});
+    GruCell cell;
+    cell.linear_before_reset = lbr == 1;
+    return std::make_unique<RecurrentOp<GruCell>>(read_weights(ctx, GruCell::kGates), cell);
 }
 
 } // namespace

@@ -5,11 +5,14 @@
 //   conv_transpose: y[n, m, i s - p_begin + k d] += w[c, m, k] x[n, c, i]  (+ b[m])
 //                   out size = s (in - 1) + output_padding + d (K - 1) + 1 - p_begin - p_end
 // Both are a matrix product per group (im2col + gemm for conv, gemm + col2im for the transposed
-// form) on the AVX2 gemm of kernels/gemm.hpp.
+// form) on the AVX2 gemm of kernels/gemm.hpp. A conv with few output positions (P < 16, e.g. a
+// strided STFT-like conv per frame) gathers each position's receptive field contiguously and
+// takes a matrix-vector product (kernels/mac.hpp) per position instead.
 #include <algorithm>
 #include <cstring>
 
 #include "../kernels/gemm.hpp"
+#include "../kernels/mac.hpp"
 #include "kernel.hpp"
 
 namespace rill::tensor {
@@ -67,12 +70,16 @@ Shape out_shape(const ConvGeometry& g, size_t spatial) {
 
 class ConvKernel final : public TensorKernel {
 public:
-    explicit ConvKernel(const ConvGeometry& g) : g_(g) {
+    explicit ConvKernel(const ConvGeometry& g) : g_(g), matvec_(mac_kernels().matvec) {
         pointwise_ = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
                      g.ph_end == 0 && g.pw_end == 0;
+        by_position_ = g.oh * g.ow < kFewPositions;
+        if (by_position_)
+            pointwise_ = false;
     }
     size_t scratch_floats() const override {
-        return pointwise_ ? 0 : static_cast<size_t>(g_.cg() * g_.kh * g_.kw * g_.oh * g_.ow);
+        const auto col = static_cast<size_t>(g_.cg() * g_.kh * g_.kw * g_.oh * g_.ow);
+        return pointwise_ ? 0 : by_position_ ? 2 * col + static_cast<size_t>(g_.mg()) : col;
     }
     void run(const float* const* in, float* const* out, float* col) const noexcept override {
         const auto& g = g_;
@@ -87,6 +94,22 @@ public:
                     b = col;
                 }
                 float* y = out[0] + (n * g.m + gi * g.mg()) * p;
+                if (by_position_) {
+                    // col holds [K x P]; dot products need each position's K values contiguous.
+                    float* rows = col + k * p;
+                    for (int64_t i = 0; i < p; ++i)
+                        for (int64_t r = 0; r < k; ++r)
+                            rows[i * k + r] = col[r * p + i];
+                    const float* w = in[1] + gi * g.mg() * k;
+                    float* column = rows + k * p;
+                    for (int64_t i = 0; i < p; ++i) {
+                        matvec_(w, static_cast<size_t>(k), rows + i * k, static_cast<size_t>(g.mg()),
+                                static_cast<size_t>(k), column);
+                        for (int64_t m = 0; m < g.mg(); ++m)
+                            y[m * p + i] = column[m] + (in[2] ? in[2][gi * g.mg() + m] : 0.0f);
+                    }
+                    continue;
+                }
                 gemm.gemm(static_cast<size_t>(g.mg()), static_cast<size_t>(p), static_cast<size_t>(k),
                           in[1] + gi * g.mg() * k, static_cast<size_t>(k), b, static_cast<size_t>(p), y,
                           static_cast<size_t>(p), false);
@@ -123,8 +146,10 @@ private:
                 }
     }
 
+    static constexpr int64_t kFewPositions = 16;
     ConvGeometry g_;
-    bool pointwise_ = false;
+    void (*matvec_)(const float*, size_t, const float*, size_t, size_t, float*);
+    bool pointwise_ = false, by_position_ = false;
 };
 
 class ConvTransposeKernel final : public TensorKernel {

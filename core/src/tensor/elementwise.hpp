@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <string>
 
 #include "shape.hpp"
@@ -79,8 +80,11 @@ inline T apply_binary(BinaryFn f, T a, T b) {
     return a;
 }
 
+constexpr size_t kMaxRank = 16; // tensors of the programs have at most this many axes
+
 // out[shape] = f(a broadcast, b broadcast); strides from broadcast_strides(). The innermost axis
-// runs as a tight loop; `out` may alias neither input unless the shapes are equal.
+// runs as a tight loop; `out` may alias neither input unless the shapes are equal. Allocation-free
+// (rank <= kMaxRank, checked when the step is built).
 template <class T>
 void broadcast_binary(BinaryFn f, const T* a, const std::vector<int64_t>& sa, const T* b,
                       const std::vector<int64_t>& sb, const Shape& shape, T* out) {
@@ -91,7 +95,7 @@ void broadcast_binary(BinaryFn f, const T* a, const std::vector<int64_t>& sa, co
     }
     const int64_t inner = shape[r - 1], ia = sa[r - 1], ib = sb[r - 1];
     const int64_t outer = inner ? numel(shape) / inner : 0;
-    std::vector<int64_t> idx(r, 0);
+    int64_t idx[kMaxRank] = {};
     int64_t oa = 0, ob = 0;
     for (int64_t o = 0; o < outer; ++o) {
         const T* pa = a + oa;

@@ -94,6 +94,9 @@ BuiltStep build_elementwise(const StepSpec& s) {
     expect_step_inputs(s, 2, 2);
     const BinaryFn f = binary_fn(fn);
     const Shape out = broadcast_shapes(s.in_shapes[0], s.in_shapes[1]);
+    if (out.size() > kMaxRank)
+        fail_unsupported("tensors of rank " + std::to_string(out.size()) + " (at most " +
+                         std::to_string(kMaxRank) + ")");
     return {std::make_shared<BinaryKernel>(f, s.in_shapes[0], s.in_shapes[1], out), {out}};
 }
 

@@ -8,6 +8,7 @@
 //   LSTM gates i, o, f, c: c' = f c + i tanh(.), h' = o tanh(c'), with optional peepholes P
 //     [D, 3 H] (i, o, f) unsupported.
 // The cells are kernels/rnn_cells.hpp (PyTorch gate order); the weights are reordered at load.
+#include "../kernels/mac.hpp"
 #include "../kernels/rnn_cells.hpp"
 #include "kernel.hpp"
 
@@ -125,10 +126,13 @@ BuiltStep build_rnn(const StepSpec& s) {
     const bool reverse_only = direction == "reverse";
     if (lstm) {
         outs.push_back({d_count, batch, hidden});
-        return {std::make_shared<OnnxRnnKernel<rnn::LstmCell>>(std::move(dirs), rnn::LstmCell{},
-                                                               reverse_only, t, batch), outs};
+        rnn::LstmCell cell;
+        cell.matvec = mac_kernels().matvec;
+        return {std::make_shared<OnnxRnnKernel<rnn::LstmCell>>(std::move(dirs), cell, reverse_only, t, batch),
+                outs};
     }
     rnn::GruCell cell;
+    cell.matvec = mac_kernels().matvec;
     cell.linear_before_reset = attr_int(s.attrs, "linear_before_reset", 0) != 0;
     return {std::make_shared<OnnxRnnKernel<rnn::GruCell>>(std::move(dirs), cell, reverse_only, t, batch), outs};
 }

@@ -105,6 +105,8 @@ void Lowering::fold(const std::string& op, const std::vector<std::string>& input
             const std::string fn = tensor::attr_string(attrs, "fn", "");
             const auto f = tensor::binary_fn(fn);
             c.shape = tensor::broadcast_shapes(in[0]->shape, in[1]->shape);
+            if (c.shape.size() > tensor::kMaxRank)
+                fail_unsupported("tensors of rank " + std::to_string(c.shape.size()));
             c.values.resize(static_cast<size_t>(tensor::numel(c.shape)));
             tensor::broadcast_binary(f, in[0]->values.data(), tensor::broadcast_strides(in[0]->shape, c.shape),
                                      in[1]->values.data(), tensor::broadcast_strides(in[1]->shape, c.shape),
