@@ -1,5 +1,6 @@
 // Real-time safety, proven: zero heap allocations (or frees) inside rill_stream_process,
-// rill_stream_reset, rill_stream_set_param and state get/set, for every golden model, over
+// rill_stream_reset, rill_stream_set_param and state get/set, for every golden model and every
+// extra model file given on the command line (real imported models: GTCRN, Silero VAD), over
 // varying block sizes including 1 and the maximum.
 #include <filesystem>
 #include <random>
@@ -14,14 +15,17 @@ namespace fs = std::filesystem;
 using CountAllocations = rill::alloc::Scope;
 
 static const char* g_fixtures = nullptr;
+static std::vector<fs::path> g_extra_models;
 
 TEST(RealTime, NoAllocationInProcessResetSetParamState) {
     ASSERT_TRUE(g_fixtures);
+    std::vector<fs::path> paths = g_extra_models;
+    for (const auto& entry : fs::directory_iterator(g_fixtures))
+        if (fs::exists(entry.path() / "model.rill"))
+            paths.push_back(entry.path() / "model.rill");
     int models = 0;
-    for (const auto& entry : fs::directory_iterator(g_fixtures)) {
-        const fs::path model_path = entry.path() / "model.rill";
-        if (!fs::exists(model_path))
-            continue;
+    for (const fs::path& model_path : paths) {
+        SCOPED_TRACE(model_path.string());
         rill_model* model = nullptr;
         ASSERT_EQ(rill_model_load(model_path.c_str(), nullptr, &model), RILL_OK);
         rill_stream_config cfg;
@@ -86,5 +90,7 @@ TEST(RealTime, CounterSeesAllocations) {
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     g_fixtures = argc > 1 ? argv[1] : nullptr;
+    for (int i = 2; i < argc; ++i)
+        g_extra_models.push_back(argv[i]);
     return RUN_ALL_TESTS();
 }
