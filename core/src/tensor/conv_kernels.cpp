@@ -233,6 +233,7 @@ BuiltStep build_conv(const StepSpec& s) {
     g.ow = (g.iw + g.pw + g.pw_end - g.dw * (g.kw - 1) - 1) / g.sw + 1;
     if (g.oh < 1 || g.ow < 1)
         fail_format("conv: kernel larger than the padded input " + to_string(x));
+    checked_numel({2 * g.cg() * g.kh * g.kw, g.oh * g.ow}); // im2col scratch
     return {std::make_shared<ConvKernel>(g), {out_shape(g, spatial)}};
 }
 
@@ -259,6 +260,8 @@ BuiltStep build_conv_transpose(const StepSpec& s) {
     g.ow = g.sw * (g.iw - 1) + opw + g.dw * (g.kw - 1) + 1 - g.pw - g.pw_end;
     if (g.oh < 1 || g.ow < 1)
         fail_format("conv_transpose: pads remove the whole output");
+    checked_numel({g.n, g.m, g.oh, g.ow});
+    checked_numel({g.mg() * g.kh * g.kw, g.ih * g.iw}); // col2im scratch
     return {std::make_shared<ConvTransposeKernel>(g, s.constants[1]), {out_shape(g, spatial)}};
 }
 

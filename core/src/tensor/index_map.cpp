@@ -30,9 +30,7 @@ int64_t flat_of(const std::vector<int64_t>& idx, const std::vector<int64_t>& str
 }
 
 IndexMap sized(const Shape& shape) {
-    for (int64_t d : shape)
-        if (d < 0)
-            fail_format("negative dimension in " + to_string(shape));
+    checked_numel(shape);
     IndexMap m;
     m.shape = shape;
     m.input.assign(static_cast<size_t>(numel(shape)), 0);

@@ -42,7 +42,7 @@ int Program::define(const std::string& name, Shape shape, Kind kind) {
         fail_format("tensor program: value '" + name + "' is defined twice");
     Value v;
     v.name = name;
-    v.size = numel(shape);
+    v.size = checked_numel(shape);
     v.shape = std::move(shape);
     v.kind = kind;
     values_.push_back(std::move(v));
@@ -123,7 +123,10 @@ Program::Program(const nlohmann::json& desc, const std::map<std::string, const T
         }
         if (step.out[0] < 0)
             fail_format(where + ": output 0 must be named");
-        scratch_floats_ = std::max(scratch_floats_, built.kernel ? built.kernel->scratch_floats() : 0);
+        const size_t scratch = built.kernel ? built.kernel->scratch_floats() : 0;
+        if (scratch > static_cast<size_t>(kMaxElements))
+            fail_unsupported(where + ": needs more than 2^26 floats of scratch");
+        scratch_floats_ = std::max(scratch_floats_, scratch);
         step.kernel = built.kernel;
         if (step.kernel)
             steps_.push_back(std::move(step));

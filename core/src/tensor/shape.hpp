@@ -1,6 +1,7 @@
 // Static shapes of the per-frame tensor programs (row-major, every dimension known at load).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,6 +16,23 @@ inline int64_t numel(const Shape& s) {
     int64_t n = 1;
     for (int64_t d : s)
         n *= d;
+    return n;
+}
+
+// The largest tensor a program (or a constant folded at import) may hold: 2^26 elements. Bounds
+// the memory a malformed or hostile model file can make the importer take.
+constexpr int64_t kMaxElements = int64_t(1) << 26;
+
+// numel, checked against kMaxElements without overflowing; throws CoreError{Unsupported}.
+inline int64_t checked_numel(const Shape& s) {
+    int64_t n = 1;
+    for (int64_t d : s) {
+        if (d < 0)
+            fail_format("negative dimension in a tensor shape");
+        if (d > 0 && n > kMaxElements / d)
+            fail_unsupported("a tensor of more than 2^26 elements");
+        n *= d;
+    }
     return n;
 }
 

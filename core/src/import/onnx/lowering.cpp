@@ -73,8 +73,10 @@ std::vector<std::string> Lowering::emit(const std::string& op, const std::vector
         }
     }
     const tensor::BuiltStep built = tensor::build_step(spec);
-    for (size_t i = 0; i < outs.size() && i < built.out_shapes.size(); ++i)
+    for (size_t i = 0; i < outs.size() && i < built.out_shapes.size(); ++i) {
+        tensor::checked_numel(built.out_shapes[i]);
         shapes_[outs[i]] = built.out_shapes[i];
+    }
     steps_.push_back({{"op", op}, {"inputs", inputs}, {"outputs", outs}, {"attrs", attrs}});
     return outs;
 }
@@ -87,7 +89,7 @@ void Lowering::fold(const std::string& op, const std::vector<std::string>& input
     if (op == "reshape") {
         Const c = *in[0];
         c.shape = tensor::attr_ints(attrs, "shape", {});
-        if (c.numel() != in[0]->numel())
+        if (tensor::checked_numel(c.shape) != in[0]->numel())
             fail_format("reshape of a constant to a different size");
         consts_[outs[0]] = std::move(c);
         return;
@@ -107,7 +109,7 @@ void Lowering::fold(const std::string& op, const std::vector<std::string>& input
             c.shape = tensor::broadcast_shapes(in[0]->shape, in[1]->shape);
             if (c.shape.size() > tensor::kMaxRank)
                 fail_unsupported("tensors of rank " + std::to_string(c.shape.size()));
-            c.values.resize(static_cast<size_t>(tensor::numel(c.shape)));
+            c.values.resize(static_cast<size_t>(tensor::checked_numel(c.shape)));
             tensor::broadcast_binary(f, in[0]->values.data(), tensor::broadcast_strides(in[0]->shape, c.shape),
                                      in[1]->values.data(), tensor::broadcast_strides(in[1]->shape, c.shape),
                                      c.shape, c.values.data());
@@ -154,7 +156,7 @@ void Lowering::fold(const std::string& op, const std::vector<std::string>& input
     const tensor::BuiltStep built = tensor::build_step(spec);
     std::vector<std::vector<float>> results;
     for (const Shape& s : built.out_shapes)
-        results.emplace_back(static_cast<size_t>(std::max<int64_t>(tensor::numel(s), 1)));
+        results.emplace_back(static_cast<size_t>(std::max<int64_t>(tensor::checked_numel(s), 1)));
     std::vector<float> scratch(built.kernel ? built.kernel->scratch_floats() + 1 : 1);
     std::vector<const float*> ip(64, nullptr);
     std::vector<float*> op_(8, nullptr);

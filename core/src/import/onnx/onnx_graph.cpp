@@ -4,6 +4,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "../../tensor/shape.hpp"
 #include "rill/core/error.hpp"
 
 namespace rill::onnx_import {
@@ -53,7 +54,7 @@ Const convert_tensor(const onnx::TensorProto& t) {
             fail_format("tensor '" + t.name() + "' has a negative dimension");
         c.shape.push_back(d);
     }
-    const auto n = static_cast<size_t>(c.numel());
+    const auto n = static_cast<size_t>(tensor::checked_numel(c.shape));
     if (t.data_location() == onnx::TensorProto::EXTERNAL)
         fail_unsupported("tensor '" + t.name() + "' keeps its data in an external file");
     const std::string& raw = t.raw_data();

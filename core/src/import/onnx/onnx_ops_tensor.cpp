@@ -43,6 +43,8 @@ void cast(Lowering& l, const OnnxNode& n) {
 void constant(Lowering& l, const OnnxNode& n) {
     Const c;
     if (const Attr* a = find_attr(n, "value")) {
+        if (!a->t)
+            unsupported(n, "attribute 'value' is not a tensor");
         c = *a->t;
     } else if (const Attr* f = find_attr(n, "value_float")) {
         c = scalar_const(f->f);
@@ -89,8 +91,11 @@ void size_op(Lowering& l, const OnnxNode& n) {
 void constant_of_shape(Lowering& l, const OnnxNode& n) {
     Const c;
     c.shape = const_ints(l, n, 0);
+    tensor::checked_numel(c.shape);
     double v = 0;
     if (const Attr* a = find_attr(n, "value")) {
+        if (!a->t)
+            unsupported(n, "attribute 'value' is not a tensor");
         v = a->t->values.empty() ? 0 : a->t->values[0];
         c.is_int = a->t->is_int;
     }
