@@ -4,13 +4,15 @@
 //   rill_onnx_check CASE_DIR...   [--rtol R] [--atol A]
 // CASE_DIR holds model.onnx and test_data_set_*/. Input 0 is the run-time input; the others are
 // bound as constants, which is what weights, shapes and indices are in real models (the
-// importer folds them at import). Prints one line per case; exit status 1 if any case fails.
+// importer folds them at import), except those listed (one name per line) in CASE_DIR/
+// runtime_inputs. Prints one line per case; exit status 1 if any case fails.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,11 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
             sets.push_back(e.path());
     if (sets.empty())
         return {false, "no test_data_set_*"};
+    std::set<std::string> runtime;
+    if (std::ifstream list(dir / "runtime_inputs"); list)
+        for (std::string name; std::getline(list, name);)
+            if (!name.empty())
+                runtime.insert(name);
     double worst = 0;
     for (const auto& set : sets) {
         rill::OnnxImportOptions options;
@@ -58,7 +65,7 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
                 name = graph.graph.inputs[i].name;
             names.push_back(name);
             options.shapes[name] = inputs.back().shape;
-            if (i > 0)
+            if (i > 0 && !runtime.count(name))
                 options.bind[name] = inputs.back().values;
         }
         const rill::OnnxProgram prog = rill::import_onnx_program(model.data(), model.size(), options);

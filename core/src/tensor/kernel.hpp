@@ -13,6 +13,7 @@
 //   gru {hidden_size, direction, linear_before_reset}, lstm {hidden_size, direction}  rnn_kernels.cpp
 //   reduce {fn, axes, keepdims}, softmax {axis, log}, layer_norm {axis, epsilon},
 //   pool {mode, kernel, strides, pads, dilations, ceil_mode, count_include_pad}  reduce_kernels.cpp
+//   linear_attention {q_num_heads, kv_num_heads, scale, update_rule}  linear_attention_kernel.cpp
 #pragma once
 
 #include <memory>
@@ -67,6 +68,7 @@ BuiltStep build_reduce(const StepSpec& s);
 BuiltStep build_softmax(const StepSpec& s);
 BuiltStep build_layer_norm(const StepSpec& s);
 BuiltStep build_pool(const StepSpec& s);
+BuiltStep build_linear_attention(const StepSpec& s);
 
 // Number of inputs in [lo, hi] (counting absent optional ones).
 void expect_step_inputs(const StepSpec& s, size_t lo, size_t hi);

@@ -262,9 +262,56 @@ void resize(Lowering& l, const OnnxNode& n) {
            1, {output(n, 0)});
 }
 
+// LinearAttention (opset 27): one step on Rill's linear-attention kernels.
+void linear_attention(Lowering& l, const OnnxNode& n) {
+    std::vector<std::string> ins;
+    for (size_t i = 0; i < 6; ++i)
+        ins.push_back(input(n, i));
+    while (!ins.empty() && ins.back().empty())
+        ins.pop_back();
+    l.emit("linear_attention", ins,
+           {{"q_num_heads", attr_i(n, "q_num_heads", 0)}, {"kv_num_heads", attr_i(n, "kv_num_heads", 0)},
+            {"scale", attr_f(n, "scale", 0.0)}, {"update_rule", attr_s(n, "update_rule", "gated_delta")}},
+           2, {output(n, 0), output(n, 1)});
+}
+
+// CausalConvWithState (opset 27): the past (or zeros) in front of the input, a depthwise valid
+// convolution, optional SiLU; the new state is the last k - 1 positions of that sequence.
+void causal_conv_with_state(Lowering& l, const OnnxNode& n) {
+    const Shape x = l.shape(input(n, 0)), w = l.shape(input(n, 1));
+    if (x.size() != 3 || w.size() != 3 || w[0] != x[1] || w[1] != 1)
+        unsupported(n, "input must be [B, C, L] and weight [C, 1, k]");
+    const int64_t k = w[2], length = x[2];
+    const std::string activation = attr_s(n, "activation", "none");
+    if (activation != "none" && activation != "silu" && activation != "swish")
+        unsupported(n, "activation \"" + activation + "\"");
+    std::string seq = input(n, 0);
+    if (k > 1)
+        seq = input(n, 3).empty()
+                  ? l.emit("pad", {seq}, {{"pads", {0, 0, k - 1, 0, 0, 0}}, {"mode", "constant"}, {"value", 0}})[0]
+                  : l.emit("concat", {input(n, 3), seq}, {{"axis", 2}})[0];
+    const bool act = activation != "none";
+    const std::string y = l.emit("conv", {seq, input(n, 1), input(n, 2)},
+                                 {{"strides", {1}}, {"dilations", {1}}, {"pads", {0, 0}}, {"group", x[1]}}, 1,
+                                 {act ? std::string() : output(n, 0)})[0];
+    if (act) {
+        const std::string sig = l.emit("unary", {y}, {{"fn", "sigmoid"}})[0];
+        l.emit("binary", {y, sig}, {{"fn", "mul"}}, 1, {output(n, 0)});
+    }
+    if (!output(n, 1).empty()) {
+        if (k > 1)
+            l.emit("slice", {seq}, {{"starts", {length}}, {"ends", {length + k - 1}}, {"axes", {2}}}, 1,
+                   {output(n, 1)});
+        else
+            unsupported(n, "present_state of a kernel of size 1 (an empty tensor)");
+    }
+}
+
 } // namespace
 
 void add_nn_translators(TranslatorTable& t) {
+    t["LinearAttention"] = linear_attention;
+    t["CausalConvWithState"] = causal_conv_with_state;
     t["Conv"] = conv;
     t["ConvTranspose"] = conv_transpose;
     t["MatMul"] = matmul;
