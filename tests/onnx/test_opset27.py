@@ -4,6 +4,9 @@ C++ code: every update rule, per-head and per-channel decay, shared beta, groupe
 with and without past state; the causal convolution with and without state, bias and SiLU.
 Writes ONNX test cases (model.onnx + test_data_set_0/*.pb) and runs rill_onnx_check on them with
 every data input at run time.
+Then a streaming model built from both operators, with their states as graph inputs/outputs,
+runs through the C API (Python binding) on audio in odd block sizes and equals the reference
+run window by window with the states carried.
 Usage: test_opset27.py RILL_ONNX_CHECK WORK_DIR"""
 import pathlib
 import subprocess
@@ -76,6 +79,65 @@ def write_case(root, name, op, attrs, inputs, outputs, runtime):
     return d
 
 
+def streaming_model(path, rng):
+    """x [1, 1, 16] -> CausalConvWithState over the 16 channels (state conv_state) -> gated
+    delta LinearAttention, 2 heads of 8 (state past_state), q = k = v = the conv output."""
+    w = rng.standard_normal((16, 1, 4)).astype(np.float32) * 0.5
+    bias = rng.standard_normal(16).astype(np.float32) * 0.1
+    decay = np.full((1, 1, 2), -0.1, np.float32)
+    beta = np.full((1, 1, 2), 0.5, np.float32)
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["xc"], perm=[0, 2, 1]),
+        helper.make_node("CausalConvWithState", ["xc", "w", "b", "conv_state"], ["c", "conv_state_out"],
+                         activation="silu"),
+        helper.make_node("Transpose", ["c"], ["h"], perm=[0, 2, 1]),
+        helper.make_node("LinearAttention", ["h", "h", "h", "past_state", "decay", "beta"],
+                         ["y", "past_state_out"], q_num_heads=2, kv_num_heads=2),
+    ]
+    inits = [numpy_helper.from_array(a, n) for n, a in [("w", w), ("b", bias), ("decay", decay), ("beta", beta)]]
+    f = TensorProto.FLOAT
+    graph = helper.make_graph(
+        nodes, "stream", [helper.make_tensor_value_info("x", f, [1, 1, 16]),
+                          helper.make_tensor_value_info("conv_state", f, [1, 16, 3]),
+                          helper.make_tensor_value_info("past_state", f, [1, 2, 8, 8])],
+        [helper.make_tensor_value_info("y", f, [1, 1, 16]),
+         helper.make_tensor_value_info("conv_state_out", f, [1, 16, 3]),
+         helper.make_tensor_value_info("past_state_out", f, [1, 2, 8, 8])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 27)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return w, bias, decay, beta
+
+
+def check_streaming(work, rng):
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "capi" / "python"))
+    import rill
+    path = work / "stream27.onnx"
+    w, bias, decay, beta = streaming_model(path, rng)
+    audio = rng.standard_normal(16 * 40).astype(np.float32)
+    m = rill.load(path, import_options={"frontend": "window", "window_size": 16, "hop": 16})
+    s = rill.Stream(m, max_block_frames=64)
+    lat = m.latency_frames
+    x = np.concatenate([audio, np.zeros(lat, np.float32)])
+    out, pos = [], 0
+    for n in [7, 64, 1, 33, 16] * 100:
+        if pos >= len(x):
+            break
+        out.append(s.process(x[pos:pos + n][None]))
+        pos += n
+    y = np.concatenate(out, axis=1)[:, lat:]
+    conv_state, state = None, None
+    worst = 0.0
+    for i in range(len(audio) // 16):
+        win = audio[16 * i:16 * i + 16].reshape(1, 16, 1)
+        c, conv_state = causal_conv_ref(win, w, bias, conv_state, "silu")
+        h = c.transpose(0, 2, 1)
+        o, state = linear_attention_ref(h, h, h, state, decay, beta, 2, 2, "gated_delta")
+        worst = max(worst, float(np.abs(y[:, 16 * i] - o[0, 0]).max()))
+    print(f"streamed opset-27 model: {len(audio) // 16} windows, latency {lat}, max |rill - reference| = {worst:.2e}")
+    return worst < 1e-4
+
+
 def main():
     checker, work = sys.argv[1], pathlib.Path(sys.argv[2])
     rng = np.random.default_rng(5)
@@ -115,7 +177,8 @@ def main():
                                 [("output", y), ("present_state", s)], {"input", "past_state"}))
     r = subprocess.run([checker, *map(str, cases)], capture_output=True, text=True)
     print(r.stdout, r.stderr)
-    return r.returncode
+    streamed = check_streaming(work, rng)
+    return r.returncode if streamed else 1
 
 
 if __name__ == "__main__":
