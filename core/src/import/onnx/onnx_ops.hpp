@@ -15,6 +15,7 @@ using TranslatorTable = std::map<std::string, Translator>;
 
 void add_tensor_translators(TranslatorTable& t); // onnx_ops_tensor.cpp
 void add_nn_translators(TranslatorTable& t);     // onnx_ops_nn.cpp
+void lower_einsum(Lowering& l, const OnnxNode& n); // onnx_einsum.cpp
 
 inline const Attr* find_attr(const OnnxNode& n, const char* name) {
     const auto it = n.attrs.find(name);

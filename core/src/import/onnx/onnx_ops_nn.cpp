@@ -310,6 +310,7 @@ void causal_conv_with_state(Lowering& l, const OnnxNode& n) {
 } // namespace
 
 void add_nn_translators(TranslatorTable& t) {
+    t["Einsum"] = lower_einsum;
     t["LinearAttention"] = linear_attention;
     t["CausalConvWithState"] = causal_conv_with_state;
     t["Conv"] = conv;

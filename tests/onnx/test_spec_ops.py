@@ -1,13 +1,14 @@
-"""The opset-27 LinearAttention and CausalConvWithState operators against a NumPy transcription
-of their ONNX specification (docs/Operators.md of onnx/onnx), written here independently of the
-C++ code: every update rule, per-head and per-channel decay, shared beta, grouped-query heads,
+"""ONNX operators without cases in Debian's libonnx-testdata, against NumPy written here
+independently of the C++ code: Einsum patterns of grouped linear layers (numpy.einsum), and the
+opset-27 LinearAttention and CausalConvWithState operators (a transcription of their
+specification in docs/Operators.md of onnx/onnx): every update rule, per-head and per-channel decay, shared beta, grouped-query heads,
 with and without past state; the causal convolution with and without state, bias and SiLU.
 Writes ONNX test cases (model.onnx + test_data_set_0/*.pb) and runs rill_onnx_check on them with
 every data input at run time.
 Then a streaming model built from both operators, with their states as graph inputs/outputs,
 runs through the C API (Python binding) on audio in odd block sizes and equals the reference
 run window by window with the states carried.
-Usage: test_opset27.py RILL_ONNX_CHECK WORK_DIR"""
+Usage: test_spec_ops.py RILL_ONNX_CHECK WORK_DIR"""
 import pathlib
 import subprocess
 import sys
@@ -175,6 +176,18 @@ def main():
                                 "CausalConvWithState", {"activation": act},
                                 [("input", x), ("weight", w), ("bias", bi), ("past_state", st)],
                                 [("output", y), ("present_state", s)], {"input", "past_state"}))
+    for eq, shapes, runtime in [("btgi,gio->btgo", [(1, 3, 4, 5), (4, 5, 6)], {"a"}),
+                                ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)], {"a", "b"}),
+                                ("ij,kj->ik", [(3, 4), (5, 4)], {"a"}),
+                                ("bhtd,bhsd->bhts", [(1, 2, 3, 4), (1, 2, 5, 4)], {"a", "b"}),
+                                ("ijk->kj", [(2, 3, 4)], {"a"}),
+                                ("ij,jk", [(3, 4), (4, 2)], {"a"})]:
+        arrays = [rng.standard_normal(sh).astype(np.float32) for sh in shapes]
+        y = np.einsum(eq, *[x.astype(np.float64) for x in arrays]).astype(np.float32)
+        names = ["a", "b"][:len(arrays)]
+        case = "einsum_" + eq.replace(",", "_").replace("->", "_to_")
+        cases.append(write_case(work, case, "Einsum", {"equation": eq}, list(zip(names, arrays)),
+                                [("y", y)], runtime))
     r = subprocess.run([checker, *map(str, cases)], capture_output=True, text=True)
     print(r.stdout, r.stderr)
     streamed = check_streaming(work, rng)
