@@ -44,6 +44,11 @@ std::string take_import_options(Args& args) {
         if (!o.is_object())
             usage_error("--import-options must be a JSON object");
     }
+    if (take_option(args, "--stream-axis", v)) {
+        if (v != "2" && v != "-1")
+            usage_error("--stream-axis: the time axis must be the last axis of [N, C, T] (2 or -1)");
+        o["frontend"] = "time_axis";
+    }
     if (take_option(args, "--sample-rate", v))
         o["sample_rate"] = parse_positive(v, "--sample-rate");
     for (const auto& [flag, key] : {std::pair<const char*, const char*>{"--frontend", "frontend"},

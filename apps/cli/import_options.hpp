@@ -10,7 +10,7 @@ namespace rill::cli {
 
 // Takes --import-options JSON and the per-key flags (--sample-rate, --frontend, --n-fft, --hop,
 // --window-size, --window, --pad-mode, --bind NAME=V[,V..], --dim NAME=N, --shape NAME=A,B..,
-// --state IN=OUT) from args; returns "" when none was given.
+// --state IN=OUT, --stream-axis 2) from args; returns "" when none was given.
 std::string take_import_options(Args& args);
 
 } // namespace rill::cli

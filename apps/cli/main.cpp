@@ -88,7 +88,7 @@ const Command kCommands[] = {
      "import a model of another format (ONNX, rwkv.cpp) and write it as .rill; import options:\n"
      "      --sample-rate HZ --frontend stft|window --n-fft N --hop N --window-size N\n"
      "      --window NAME --pad-mode reflect|constant --bind IN=V[,V] --dim NAME=N\n"
-     "      --shape IN=A,B.. --state IN=OUT --import-options JSON (docs/onnx.md)"},
+     "      --shape IN=A,B.. --state IN=OUT --stream-axis 2 --import-options JSON (docs/onnx.md)"},
     {"vad", rill::cli::cmd_vad,
      "rill vad MODEL IN [--threshold T] [--csv OUT] [--block N] [--import-options JSON]",
      "speech segments and per-window probabilities of a voice activity model (Silero VAD)"},

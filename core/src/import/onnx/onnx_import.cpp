@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lowering.hpp"
+#include "onnx_import_paths.hpp"
 #include "rill/core/error.hpp"
 #include "rill/core/import_onnx.hpp"
 
@@ -176,7 +177,7 @@ Frontend choose_frontend(const OnnxModel& m, const OnnxImportOptions& o, const B
         if (f.hop < 1 || f.hop > f.size)
             fail_argument("window front end: hop must be in 1..window_size");
     } else if (f.kind != "frames") {
-        fail_argument("unknown front end \"" + f.kind + "\" (stft, window or frames)");
+        fail_argument("unknown front end \"" + f.kind + "\" (stft, window, frames or time_axis)");
     }
     return f;
 }
@@ -266,6 +267,14 @@ OnnxProgram import_onnx_program(const void* data, size_t size, const OnnxImportO
 RillFile import_onnx_memory(const void* data, size_t size, const OnnxImportOptions& options) {
     const OnnxModel m = load(data, size);
     OnnxImportOptions o = options;
+    // A symbolic time axis: Rill's own streaming ops (cached convolutions).
+    for (const ValueInfo& v : m.graph.inputs) {
+        if (m.graph.initializers.count(v.name) || o.bind.count(v.name))
+            continue;
+        if (o.frontend == "time_axis" || (o.frontend.empty() && onnx_import::has_time_axis(v) && !o.shapes.count(v.name)))
+            return onnx_import::import_time_axis(m, v, o.sample_rate > 0 ? o.sample_rate : 16000);
+        break;
+    }
     const bool has_sr = std::any_of(m.graph.inputs.begin(), m.graph.inputs.end(),
                                     [](const ValueInfo& v) { return v.name == "sr"; });
     if (has_sr) { // Silero v5/v6: context + chunk samples per call, LSTM state [2, batch, 128]
