@@ -1,7 +1,7 @@
 // Runs an ONNX model through Rill's importer and tensor program on the inputs of ONNX test data
 // sets (input_<i>.pb / output_<i>.pb TensorProtos, the layout of ONNX's conformance cases and of
 // Debian's libonnx-testdata) and compares every output.
-//   rill_onnx_check CASE_DIR...   [--rtol R] [--atol A]
+//   rill_onnx_check CASE_DIR...   [--rtol R] [--atol A] [--report]
 // CASE_DIR holds model.onnx and test_data_set_*/. Input 0 is the run-time input; the others are
 // bound as constants, which is what weights, shapes and indices are in real models (the
 // importer folds them at import), except those listed (one name per line) in CASE_DIR/
@@ -34,6 +34,8 @@ struct CaseResult {
     bool ok = false;
     std::string detail;
 };
+
+bool g_report = false; // --report: print every output's error instead of stopping at the first
 
 CaseResult run_case(const fs::path& dir, double rtol, double atol) {
     const auto model = read_bytes(dir / "model.onnx");
@@ -103,6 +105,16 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
                 return {false, "output " + std::to_string(j) + " has " + std::to_string(program.output_size(j)) +
                                    " elements, expected " + std::to_string(expect.values.size())};
             const float* y = program.output(b, j);
+            if (g_report) {
+                double err = 0, mag = 0;
+                for (size_t k = 0; k < expect.values.size(); ++k) {
+                    err = std::max(err, std::fabs(y[k] - expect.values[k]));
+                    mag = std::max(mag, std::fabs(expect.values[k]));
+                }
+                std::printf("  output %zu (%s): max abs error %.3g, max |expected| %.3g\n", j,
+                            prog.outputs[j].c_str(), err, mag);
+                continue;
+            }
             for (size_t k = 0; k < expect.values.size(); ++k) {
                 const double e = expect.values[k], d = std::fabs(y[k] - e);
                 if (std::isnan(e) != std::isnan(static_cast<double>(y[k])) || d > atol + rtol * std::fabs(e))
@@ -128,6 +140,8 @@ int main(int argc, char** argv) {
             rtol = std::atof(argv[++i]);
         else if (a == "--atol" && i + 1 < argc)
             atol = std::atof(argv[++i]);
+        else if (a == "--report")
+            g_report = true;
         else
             dirs.push_back(a);
     }

@@ -5,6 +5,8 @@
 #include <functional>
 #include <string>
 
+#include "resize_coordinate.hpp"
+
 namespace rill::tensor {
 namespace {
 
@@ -291,20 +293,7 @@ IndexMap map_resize_nearest(const Shape& in, const Shape& out, const std::vector
     std::vector<std::vector<int64_t>> src(in.size());
     for (size_t a = 0; a < in.size(); ++a) {
         for (int64_t o = 0; o < out[a]; ++o) {
-            double x;
-            const double s = scales[a];
-            if (coordinate_mode == "asymmetric")
-                x = o / s;
-            else if (coordinate_mode == "align_corners")
-                x = out[a] > 1 ? o * double(in[a] - 1) / double(out[a] - 1) : 0;
-            else if (coordinate_mode == "half_pixel")
-                x = (o + 0.5) / s - 0.5;
-            else if (coordinate_mode == "pytorch_half_pixel")
-                x = out[a] > 1 ? (o + 0.5) / s - 0.5 : 0;
-            else if (coordinate_mode == "tf_half_pixel_for_nn")
-                x = (o + 0.5) / s;
-            else
-                fail_unsupported("resize coordinate_transformation_mode \"" + coordinate_mode + "\"");
+            const double x = resize_source_coordinate(coordinate_mode, o, in[a], out[a], scales[a]);
             int64_t i;
             if (nearest_mode == "floor")
                 i = static_cast<int64_t>(std::floor(x));

@@ -80,6 +80,8 @@ BuiltStep build_step(const StepSpec& s) {
         return build_layer_norm(s);
     if (s.op == "pool")
         return build_pool(s);
+    if (s.op == "resize_linear")
+        return build_resize_linear(s);
     if (s.op == "linear_attention")
         return build_linear_attention(s);
     fail_unsupported("unknown tensor step op \"" + s.op + "\"");

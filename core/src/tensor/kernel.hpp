@@ -8,6 +8,7 @@
 //   concat {axis}, pad {pads, mode, value}, expand {shape}, tile {repeats},
 //   scatter_nd {indices, indices_shape}, resize_nearest {sizes, scales, coordinate_mode,
 //   nearest_mode}                                                      move_kernels.cpp
+//   resize_linear {sizes, scales, coordinate_mode}                     resize_kernel.cpp
 //   conv, conv_transpose {strides, pads, dilations, group, output_padding}   conv_kernels.cpp
 //   matmul                                                             matmul_kernel.cpp
 //   gru {hidden_size, direction, linear_before_reset}, lstm {hidden_size, direction}  rnn_kernels.cpp
@@ -69,6 +70,7 @@ BuiltStep build_softmax(const StepSpec& s);
 BuiltStep build_layer_norm(const StepSpec& s);
 BuiltStep build_pool(const StepSpec& s);
 BuiltStep build_linear_attention(const StepSpec& s);
+BuiltStep build_resize_linear(const StepSpec& s);
 
 // Number of inputs in [lo, hi] (counting absent optional ones).
 void expect_step_inputs(const StepSpec& s, size_t lo, size_t hi);

@@ -230,8 +230,10 @@ void pool(Lowering& l, const OnnxNode& n) {
 
 void resize(Lowering& l, const OnnxNode& n) {
     const std::string mode = attr_s(n, "mode", "nearest");
-    if (mode != "nearest")
-        unsupported(n, "mode \"" + mode + "\" (nearest is supported)");
+    if (mode != "nearest" && mode != "linear" && mode != "bilinear")
+        unsupported(n, "mode \"" + mode + "\" (nearest and linear are supported)");
+    if (attr_s(n, "coordinate_transformation_mode", "") == "tf_crop_and_resize")
+        unsupported(n, "coordinate_transformation_mode tf_crop_and_resize");
     const Shape x = l.shape(input(n, 0));
     std::vector<double> scales;
     Shape sizes;
@@ -255,6 +257,15 @@ void resize(Lowering& l, const OnnxNode& n) {
             sizes.push_back(static_cast<int64_t>(std::floor(static_cast<double>(x[a]) * scales[a])));
     }
     const bool old = l.opset() < 11;
+    if (mode != "nearest") {
+        if (attr_i(n, "exclude_outside", 0) != 0 || attr_f(n, "extrapolation_value", 0.0) != 0.0)
+            unsupported(n, "exclude_outside / extrapolation_value");
+        l.emit("resize_linear", {input(n, 0)},
+               {{"sizes", sizes}, {"scales", scales},
+                {"coordinate_mode", old ? "asymmetric" : attr_s(n, "coordinate_transformation_mode", "half_pixel")}},
+               1, {output(n, 0)});
+        return;
+    }
     l.emit("resize_nearest", {input(n, 0)},
            {{"sizes", sizes}, {"scales", scales},
             {"coordinate_mode", old ? "asymmetric" : attr_s(n, "coordinate_transformation_mode", "half_pixel")},
