@@ -12,6 +12,7 @@
 
 #include "alloc_counter.hpp"
 #include "commands.hpp"
+#include "import_options.hpp"
 #include "rill/rill.hpp"
 
 namespace rill::cli {
@@ -26,8 +27,9 @@ int cmd_bench(const Args& in_args) {
     const double seconds = parse_positive(seconds_text, "--seconds");
     if (seconds > 3600)
         usage_error("--seconds must be at most 3600, got '" + seconds_text + "'");
+    const std::string options = take_import_options(args);
     expect_positional(args, 1, "MODEL");
-    const Model model = Model::load(args[0]);
+    const Model model = load_model(args[0], options);
     const rill_model_info info = model.info();
     Stream stream(model, block);
 

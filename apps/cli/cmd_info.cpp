@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "import_options.hpp"
 #include "rill/rill.hpp"
 
 namespace rill::cli {
@@ -24,9 +25,10 @@ nlohmann::ordered_json rate_json(double hz) {
 int cmd_info(const Args& in_args) {
     Args args = in_args;
     const bool json = take_flag(args, "--json");
+    const std::string options = take_import_options(args);
     expect_positional(args, 1, "MODEL");
     const std::string path = args[0];
-    const Model model = Model::load(path);
+    const Model model = load_model(path, options);
     const rill_model_info info = model.info();
     rill_stream_config config; // a default stream: its latency and memory are what a host gets
     rill_stream_config_init(&config);

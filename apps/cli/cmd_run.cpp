@@ -12,6 +12,7 @@
 
 #include "audio_file.hpp"
 #include "commands.hpp"
+#include "import_options.hpp"
 #include "progress.hpp"
 #include "rill/rill.hpp"
 
@@ -71,10 +72,11 @@ int cmd_run(const Args& in_args) {
     while (take_option(args, "--param", value))
         settings.push_back(value);
     const bool keep_latency = take_flag(args, "--keep-latency");
+    const std::string options = take_import_options(args);
     expect_positional(args, 3, "MODEL IN OUT");
     const std::string model_path = args[0], in_path = args[1], out_path = args[2];
 
-    const Model model = Model::load(model_path);
+    const Model model = load_model(model_path, options);
     const Audio input = read_audio(in_path);
     check_input(model, input, in_path);
     Stream stream(model, block);

@@ -27,10 +27,7 @@ int cmd_vad(const Args& in_args) {
     const std::string options = take_import_options(args);
     expect_positional(args, 2, "MODEL IN");
 
-    rill_load_options opts;
-    rill_load_options_init(&opts);
-    opts.import_options = options.empty() ? nullptr : options.c_str();
-    const Model model = Model::load(args[0], &opts);
+    const Model model = load_model(args[0], options);
     const rill_model_info info = model.info();
     if (info.input_channels != 1 || info.num_outputs < 1 || model.outputs()[0].kind != RILL_KIND_FRAMES)
         throw std::runtime_error("'" + args[0] + "' is not a voice activity model (needs one audio "

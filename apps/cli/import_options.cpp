@@ -81,4 +81,11 @@ std::string take_import_options(Args& args) {
     return o.empty() ? "" : o.dump();
 }
 
+Model load_model(const std::string& path, const std::string& import_options) {
+    rill_load_options opts;
+    rill_load_options_init(&opts);
+    opts.import_options = import_options.empty() ? nullptr : import_options.c_str();
+    return Model::load(path, &opts);
+}
+
 } // namespace rill::cli

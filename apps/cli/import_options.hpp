@@ -5,6 +5,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "rill/rill.hpp"
 
 namespace rill::cli {
 
@@ -12,5 +13,8 @@ namespace rill::cli {
 // --window-size, --window, --pad-mode, --bind NAME=V[,V..], --dim NAME=N, --shape NAME=A,B..,
 // --state IN=OUT, --stream-axis 2) from args; returns "" when none was given.
 std::string take_import_options(Args& args);
+
+// Loads a model file through the C API with those options ("" = none).
+Model load_model(const std::string& path, const std::string& import_options);
 
 } // namespace rill::cli

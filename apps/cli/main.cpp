@@ -77,12 +77,12 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"info", rill::cli::cmd_info, "rill info MODEL [--json]",
+    {"info", rill::cli::cmd_info, "rill info MODEL [--json] [import options]",
      "inputs, outputs, params, ops, latency, memory per stream"},
     {"run", rill::cli::cmd_run,
-     "rill run MODEL IN OUT [--block N] [--param NAME=VALUE]... [--keep-latency]",
+     "rill run MODEL IN OUT [--block N] [--param NAME=VALUE]... [--keep-latency] [import options]",
      "process an audio file (any format libsndfile reads), output aligned with the input"},
-    {"bench", rill::cli::cmd_bench, "rill bench MODEL [--block N] [--seconds S] [--json]",
+    {"bench", rill::cli::cmd_bench, "rill bench MODEL [--block N] [--seconds S] [--json] [import options]",
      "real-time factor, per-block time p50/p99/max, allocations, memory"},
     {"convert", rill::cli::cmd_convert, "rill convert IN OUT.rill [import options]",
      "import a model of another format (ONNX, rwkv.cpp) and write it as .rill; import options:\n"
