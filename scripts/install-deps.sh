@@ -13,7 +13,6 @@ PACKAGES=(
   libsndfile1-dev                      # the rill command reads and writes audio files
   libonnx-dev libprotobuf-dev          # ONNX import (protobuf classes of onnx.proto)
   libonnx-testdata python3-onnx        # ONNX operator conformance cases, test models (tests)
-  nodejs npm                           # onnxruntime-node from npm: reference in ONNX tests/bench
   python3 python3-numpy python3-torch  # Python package, PyTorch golden references, training
   espeak-ng sox                        # training data for the bundled model, demo clips
 )
@@ -22,6 +21,12 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm (onnxruntime-node and the Silero files from the npm registry: references in the
+# ONNX tests and benchmark). Any working node/npm will do (a NodeSource build ships npm inside its
+# nodejs package and conflicts with Debian's npm package), so only their absence installs Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
   exit 0
