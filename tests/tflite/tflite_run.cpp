@@ -1,0 +1,68 @@
+// Runs a TFLite model's tensor program once on raw float32 inputs (NCHW for 4-D tensors) and
+// writes its outputs the same way; prints the shapes and the program size.
+//   rill_tflite_run MODEL.tflite IN0.f32 [IN1.f32 ...] -o OUT_PREFIX
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "../../core/src/import/tflite/tflite_lowering.hpp"
+#include "../../core/src/tensor/program.hpp"
+#include "rill/core/error.hpp"
+
+int main(int argc, char** argv) {
+    std::vector<std::string> inputs;
+    std::string model_path, prefix = "out";
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "-o" && i + 1 < argc)
+            prefix = argv[++i];
+        else if (model_path.empty())
+            model_path = a;
+        else
+            inputs.push_back(a);
+    }
+    try {
+        std::ifstream f(model_path, std::ios::binary);
+        const std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        const auto model = rill::tflite_import::read_tflite(bytes.data(), bytes.size());
+        const auto prog = rill::tflite_import::lower_tflite(model);
+        std::map<std::string, const rill::Tensor*> constants;
+        for (const auto& [name, t] : prog.constants)
+            constants[name] = &t;
+        const rill::tensor::Program program(prog.desc, constants);
+        rill::Arena sizing;
+        rill::tensor::Program::Buffers b;
+        program.take(sizing, b);
+        std::vector<std::byte> state(sizing.state_bytes() + 64), scratch(sizing.scratch_bytes() + 64);
+        auto align = [](std::vector<std::byte>& v) {
+            return reinterpret_cast<std::byte*>((reinterpret_cast<uintptr_t>(v.data()) + 63) & ~uintptr_t(63));
+        };
+        rill::Arena arena(align(state), sizing.state_bytes(), align(scratch), sizing.scratch_bytes());
+        program.take(arena, b);
+        if (inputs.size() != program.input_count())
+            throw std::runtime_error("the model has " + std::to_string(program.input_count()) + " inputs");
+        for (size_t i = 0; i < inputs.size(); ++i) {
+            std::ifstream in(inputs[i], std::ios::binary);
+            in.read(reinterpret_cast<char*>(program.input(b, i)),
+                    static_cast<std::streamsize>(program.input_size(i) * 4));
+            if (!in)
+                throw std::runtime_error("'" + inputs[i] + "' holds fewer than " +
+                                         std::to_string(program.input_size(i)) + " floats");
+        }
+        program.run(b);
+        std::printf("%zu steps, %zu constants\n", program.step_count(), prog.constants.size());
+        for (size_t j = 0; j < program.output_count(); ++j) {
+            const std::string path = prefix + std::to_string(j) + ".f32";
+            std::ofstream o(path, std::ios::binary);
+            o.write(reinterpret_cast<const char*>(program.output(b, j)),
+                    static_cast<std::streamsize>(program.output_size(j) * 4));
+            std::printf("output %zu %s -> %s\n", j, rill::tensor::to_string(program.output_shape(j)).c_str(), path.c_str());
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "rill_tflite_run: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
