@@ -13,6 +13,8 @@ PACKAGES=(
   libsndfile1-dev                      # the rill command reads and writes audio files
   libonnx-dev libprotobuf-dev          # ONNX import (protobuf classes of onnx.proto)
   libonnx-testdata python3-onnx        # ONNX operator conformance cases, test models (tests)
+  libflatbuffers-dev                   # TFLite import (flatbuffers runtime; accessors are ours)
+  python3-flatbuffers python3-skimage  # TFLite reference reader and the astronaut photo (tests)
   python3 python3-numpy python3-torch  # Python package, PyTorch golden references, training
   espeak-ng sox                        # training data for the bundled model, demo clips
 )
