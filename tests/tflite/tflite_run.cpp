@@ -1,7 +1,11 @@
 // Runs a TFLite model's tensor program once on raw float32 inputs (NCHW for 4-D tensors) and
-// writes its outputs the same way; prints the shapes and the program size.
-//   rill_tflite_run MODEL.tflite IN0.f32 [IN1.f32 ...] -o OUT_PREFIX
+// writes its outputs the same way; prints the shapes and the program size. --repeat N runs it N
+// more times and prints the per-frame time (p50, p99) and frames per second (1 thread).
+//   rill_tflite_run MODEL.tflite IN0.f32 [IN1.f32 ...] -o OUT_PREFIX [--repeat N]
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -14,10 +18,13 @@
 int main(int argc, char** argv) {
     std::vector<std::string> inputs;
     std::string model_path, prefix = "out";
+    int repeat = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "-o" && i + 1 < argc)
             prefix = argv[++i];
+        else if (a == "--repeat" && i + 1 < argc)
+            repeat = std::atoi(argv[++i]);
         else if (model_path.empty())
             model_path = a;
         else
@@ -53,6 +60,17 @@ int main(int argc, char** argv) {
         }
         program.run(b);
         std::printf("%zu steps, %zu constants\n", program.step_count(), prog.constants.size());
+        if (repeat > 0) {
+            std::vector<double> ms;
+            for (int r = 0; r < repeat; ++r) {
+                const auto t0 = std::chrono::steady_clock::now();
+                program.run(b);
+                ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            }
+            std::sort(ms.begin(), ms.end());
+            const double p50 = ms[ms.size() / 2], p99 = ms[std::min(ms.size() - 1, ms.size() * 99 / 100)];
+            std::printf("per frame: p50 %.3f ms, p99 %.3f ms, %.1f frames/s (1 thread)\n", p50, p99, 1000.0 / p50);
+        }
         for (size_t j = 0; j < program.output_count(); ++j) {
             const std::string path = prefix + std::to_string(j) + ".f32";
             std::ofstream o(path, std::ios::binary);

@@ -14,6 +14,7 @@
 #include "../kernels/gemm.hpp"
 #include "../kernels/mac.hpp"
 #include "kernel.hpp"
+#include "vector_clones.hpp"
 
 namespace rill::tensor {
 namespace {
@@ -73,15 +74,20 @@ public:
     explicit ConvKernel(const ConvGeometry& g) : g_(g), matvec_(mac_kernels().matvec) {
         pointwise_ = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
                      g.ph_end == 0 && g.pw_end == 0;
-        by_position_ = g.oh * g.ow < kFewPositions;
-        if (by_position_)
+        depthwise_ = g.cg() == 1 && g.mg() == 1;
+        by_position_ = !depthwise_ && g.oh * g.ow < kFewPositions;
+        if (by_position_ || depthwise_)
             pointwise_ = false;
     }
     size_t scratch_floats() const override {
         const auto col = static_cast<size_t>(g_.cg() * g_.kh * g_.kw * g_.oh * g_.ow);
-        return pointwise_ ? 0 : by_position_ ? 2 * col + static_cast<size_t>(g_.mg()) : col;
+        return pointwise_ || depthwise_ ? 0 : by_position_ ? 2 * col + static_cast<size_t>(g_.mg()) : col;
     }
     void run(const float* const* in, float* const* out, float* col) const noexcept override {
+        if (depthwise_) {
+            run_depthwise(in, out[0]);
+            return;
+        }
         const auto& g = g_;
         const int64_t k = g.cg() * g.kh * g.kw, p = g.oh * g.ow;
         const auto& gemm = gemm_kernels();
@@ -124,6 +130,43 @@ public:
     }
 
 private:
+    // One input and one output channel per group: each tap is a scaled copy of (a strided view
+    // of) the input plane added to the output plane, over the output columns whose input column
+    // exists (contiguous, so vectorised, at stride 1).
+    RILL_VECTOR_CLONES void run_depthwise(const float* const* in, float* y) const noexcept {
+        const auto& g = g_;
+        for (int64_t n = 0; n < g.n; ++n)
+            for (int64_t c = 0; c < g.m; ++c) {
+                const float* x = in[0] + (n * g.c + c) * g.ih * g.iw;
+                const float* w = in[1] + c * g.kh * g.kw;
+                float* yc = y + (n * g.m + c) * g.oh * g.ow;
+                std::fill_n(yc, g.oh * g.ow, in[2] ? in[2][c] : 0.0f);
+                for (int64_t oy = 0; oy < g.oh; ++oy) {
+                    float* row = yc + oy * g.ow;
+                    for (int64_t i = 0; i < g.kh; ++i) {
+                        const int64_t iy = oy * g.sh - g.ph + i * g.dh;
+                        if (iy < 0 || iy >= g.ih)
+                            continue;
+                        const float* src = x + iy * g.iw;
+                        for (int64_t j = 0; j < g.kw; ++j) {
+                            const int64_t off = j * g.dw - g.pw; // input column = ox * sw + off
+                            const int64_t lo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+                            const int64_t hi = std::min(g.ow, (g.iw - 1 - off) / g.sw + 1);
+                            const float wv = w[i * g.kw + j];
+                            if (g.sw == 1) {
+                                const float* s = src + off;
+                                for (int64_t ox = lo; ox < hi; ++ox)
+                                    row[ox] += wv * s[ox];
+                            } else {
+                                for (int64_t ox = lo; ox < hi; ++ox)
+                                    row[ox] += wv * src[ox * g.sw + off];
+                            }
+                        }
+                    }
+                }
+            }
+    }
+
     void im2col(const float* x, float* col) const noexcept {
         const auto& g = g_;
         for (int64_t c = 0; c < g.cg(); ++c)
@@ -149,7 +192,7 @@ private:
     static constexpr int64_t kFewPositions = 16;
     ConvGeometry g_;
     void (*matvec_)(const float*, size_t, const float*, size_t, size_t, float*);
-    bool pointwise_ = false, by_position_ = false;
+    bool pointwise_ = false, by_position_ = false, depthwise_ = false;
 };
 
 class ConvTransposeKernel final : public TensorKernel {

@@ -1,7 +1,12 @@
 // Unary and binary element-wise steps (math in elementwise.hpp). The function is chosen once per
-// run, outside the element loop, so each loop is a straight (vectorisable) loop.
+// run, outside the element loop, so each loop is a straight (vectorisable) loop; same shapes, a
+// scalar b and a b that is constant over contiguous blocks of a (per-channel) have their own loops.
+#include <limits>
+
+#include "../kernels/vmath.hpp"
 #include "elementwise.hpp"
 #include "kernel.hpp"
+#include "vector_clones.hpp"
 
 namespace rill::tensor {
 namespace {
@@ -24,16 +29,67 @@ void binary_scalar_b(const float* a, float b, float* y, int64_t n) noexcept {
         y[i] = apply_binary(F, a[i], b);
 }
 
+// b holds one value per block of `inner` contiguous elements of a (a per-channel scale of NCHW).
+template <BinaryFn F>
+void binary_per_block_b(const float* a, const float* b, float* y, int64_t outer, int64_t inner) noexcept {
+    for (int64_t o = 0; o < outer; ++o)
+        binary_scalar_b<F>(a + o * inner, b[o], y + o * inner, inner);
+}
+
 #define RILL_UNARY_CASES(X) X(Relu) X(LeakyRelu) X(Elu) X(Sigmoid) X(HardSigmoid) X(HardSwish) \
     X(Tanh) X(Softplus) X(Exp) X(Log) X(Sqrt) X(Abs) X(Neg) X(Reciprocal) X(Erf) X(Gelu)        \
     X(Floor) X(Ceil) X(Round) X(Sin) X(Cos) X(Clip) X(Identity) X(Not)
 #define RILL_BINARY_CASES(X) X(Add) X(Sub) X(Mul) X(Div) X(Pow) X(Max) X(Min) X(Prelu) X(Equal) \
     X(Less) X(Greater) X(And) X(Or) X(Mod)
 
+// Branch-free forms of the piecewise functions (compiled to vector min/max/blend), and the
+// sigmoid family on the vectorised exp of kernels/vmath.hpp.
+RILL_VECTOR_CLONES void clip_loop(const float* x, float* y, int64_t n, float lo, float hi) noexcept {
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i] < lo ? lo : x[i];
+        y[i] = v > hi ? hi : v;
+    }
+}
+RILL_VECTOR_CLONES void hard_swish_loop(const float* x, float* y, int64_t n) noexcept {
+    for (int64_t i = 0; i < n; ++i) {
+        float t = x[i] * (1.0f / 6.0f) + 0.5f;
+        t = t < 0.0f ? 0.0f : t;
+        t = t > 1.0f ? 1.0f : t;
+        y[i] = x[i] * t;
+    }
+}
+RILL_VECTOR_CLONES void leaky_loop(const float* x, float* y, int64_t n, float a) noexcept {
+    for (int64_t i = 0; i < n; ++i)
+        y[i] = x[i] < 0.0f ? a * x[i] : x[i];
+}
+// sigmoid(x) = 1 / (1 + exp(-x)); tanh(x) = 2 sigmoid(2 x) - 1.
+RILL_VECTOR_CLONES void sigmoid_loop(const VecMath& vm, const float* x, float* y, int64_t n, float scale) noexcept {
+    for (int64_t i = 0; i < n; ++i)
+        y[i] = -scale * x[i];
+    vm.exp(y, y, static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+        y[i] = 1.0f / (1.0f + y[i]);
+}
+
 class UnaryKernel final : public TensorKernel {
 public:
-    UnaryKernel(UnaryFn f, int64_t n, float a, float b) : f_(f), n_(n), a_(a), b_(b) {}
+    UnaryKernel(UnaryFn f, int64_t n, float a, float b) : f_(f), n_(n), a_(a), b_(b), vm_(vec_math()) {}
     void run(const float* const* in, float* const* out, float*) const noexcept override {
+        const float* x = in[0];
+        float* y = out[0];
+        switch (f_) {
+        case UnaryFn::Relu: clip_loop(x, y, n_, 0.0f, std::numeric_limits<float>::infinity()); return;
+        case UnaryFn::Clip: clip_loop(x, y, n_, a_, b_); return;
+        case UnaryFn::HardSwish: hard_swish_loop(x, y, n_); return;
+        case UnaryFn::LeakyRelu: leaky_loop(x, y, n_, a_); return;
+        case UnaryFn::Sigmoid: sigmoid_loop(vm_, x, y, n_, 1.0f); return;
+        case UnaryFn::Tanh:
+            sigmoid_loop(vm_, x, y, n_, 2.0f);
+            for (int64_t i = 0; i < n_; ++i)
+                y[i] = 2.0f * y[i] - 1.0f;
+            return;
+        default: break;
+        }
         switch (f_) {
 #define X(name) case UnaryFn::name: unary_loop<UnaryFn::name>(in[0], out[0], n_, a_, b_); break;
             RILL_UNARY_CASES(X)
@@ -45,13 +101,30 @@ private:
     UnaryFn f_;
     int64_t n_;
     float a_, b_;
+    const VecMath& vm_;
 };
 
 class BinaryKernel final : public TensorKernel {
 public:
     BinaryKernel(BinaryFn f, const Shape& a, const Shape& b, const Shape& out)
         : f_(f), out_(out), sa_(broadcast_strides(a, out)), sb_(broadcast_strides(b, out)),
-          same_(a == out && b == out), scalar_b_(a == out && numel(b) == 1), n_(numel(out)) {}
+          same_(a == out && b == out), scalar_b_(a == out && numel(b) == 1), n_(numel(out)) {
+        // b = out's leading axes followed by ones: one b value per contiguous block of a.
+        if (a == out && !same_ && !scalar_b_ && b.size() <= out.size()) {
+            Shape bb(out.size() - b.size(), 1);
+            bb.insert(bb.end(), b.begin(), b.end());
+            size_t lead = 0;
+            while (lead < bb.size() && bb[lead] == out[lead])
+                ++lead;
+            bool ones = true;
+            for (size_t i = lead; i < bb.size(); ++i)
+                ones = ones && bb[i] == 1;
+            if (ones && lead < bb.size()) {
+                block_outer_ = numel(Shape(out.begin(), out.begin() + static_cast<long>(lead)));
+                block_inner_ = n_ / std::max<int64_t>(block_outer_, 1);
+            }
+        }
+    }
 
     void run(const float* const* in, float* const* out, float*) const noexcept override {
         if (same_) {
@@ -66,6 +139,12 @@ public:
                 RILL_BINARY_CASES(X)
 #undef X
             }
+        } else if (block_inner_ > 0) {
+            switch (f_) {
+#define X(name) case BinaryFn::name: binary_per_block_b<BinaryFn::name>(in[0], in[1], out[0], block_outer_, block_inner_); break;
+                RILL_BINARY_CASES(X)
+#undef X
+            }
         } else {
             broadcast_binary(f_, in[0], sa_, in[1], sb_, out_, out[0]);
         }
@@ -77,6 +156,7 @@ private:
     std::vector<int64_t> sa_, sb_;
     bool same_, scalar_b_;
     int64_t n_;
+    int64_t block_outer_ = 0, block_inner_ = 0;
 };
 
 } // namespace

@@ -42,9 +42,22 @@ public:
         return f_ == ReduceFn::LogSumExp ? static_cast<size_t>(out_n_) : 0;
     }
 
+    // Reductions over trailing axes (global pooling of NCHW planes): contiguous blocks.
+    int64_t block = 0; // elements per output when the reduced axes are a suffix, else 0
+
     void run(const float* const* in, float* const* out, float* scratch) const noexcept override {
         float* y = out[0];
         const float* x = in[0];
+        if (block > 0 && (f_ == ReduceFn::Mean || f_ == ReduceFn::Sum)) {
+            for (int64_t j = 0; j < out_n_; ++j) {
+                float acc = 0;
+                const float* b = x + j * block;
+                for (int64_t i = 0; i < block; ++i)
+                    acc += b[i];
+                y[j] = f_ == ReduceFn::Mean ? acc / static_cast<float>(count_) : acc;
+            }
+            return;
+        }
         const size_t n = target_.size();
         switch (f_) {
         case ReduceFn::Max:
@@ -262,7 +275,16 @@ BuiltStep build_reduce(const StepSpec& s) {
             idx[a] = 0;
         }
     }
-    return {std::make_shared<ReduceKernel>(f, std::move(target), numel(out), count), {out}};
+    auto kernel = std::make_shared<ReduceKernel>(f, std::move(target), numel(out), count);
+    size_t first = x.size();
+    while (first > 0 && reduced[first - 1])
+        --first;
+    bool suffix = first < x.size();
+    for (size_t a = 0; a < first; ++a)
+        suffix = suffix && !reduced[a];
+    if (suffix)
+        kernel->block = count;
+    return {kernel, {out}};
 }
 
 BuiltStep build_softmax(const StepSpec& s) {

@@ -8,6 +8,7 @@
 
 #include "kernel.hpp"
 #include "resize_coordinate.hpp"
+#include "vector_clones.hpp"
 
 namespace rill::tensor {
 namespace {
@@ -40,7 +41,7 @@ public:
     int64_t numel_ = 0;
 
 private:
-    static void apply(const AxisPass& a, const float* x, float* y) noexcept {
+    RILL_VECTOR_CLONES static void apply(const AxisPass& a, const float* x, float* y) noexcept {
         int64_t outer = 1, inner = 1;
         for (size_t i = 0; i < a.axis; ++i)
             outer *= a.in[i];
