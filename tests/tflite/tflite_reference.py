@@ -156,6 +156,8 @@ def run(m, inputs):
             vals[out] = x * (x + 3).clamp(0, 6) / 6
         elif code == 14:
             vals[out] = torch.sigmoid(get(ins[0]))
+        elif code == 28:
+            vals[out] = torch.tanh(get(ins[0]))
         elif code == 19:
             vals[out] = torch.relu(get(ins[0]))
         elif code == 21:
