@@ -1,11 +1,13 @@
 // Runs an ONNX model through Rill's importer and tensor program on the inputs of ONNX test data
 // sets (input_<i>.pb / output_<i>.pb TensorProtos, the layout of ONNX's conformance cases and of
 // Debian's libonnx-testdata) and compares every output.
-//   rill_onnx_check CASE_DIR...   [--rtol R] [--atol A] [--report]
+//   rill_onnx_check CASE_DIR...   [--rtol R] [--atol A] [--report] [--repeat N]
 // CASE_DIR holds model.onnx and test_data_set_*/. Input 0 is the run-time input; the others are
 // bound as constants, which is what weights, shapes and indices are in real models (the
 // importer folds them at import), except those listed (one name per line) in CASE_DIR/
 // runtime_inputs. Prints one line per case; exit status 1 if any case fails.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -36,6 +38,7 @@ struct CaseResult {
 };
 
 bool g_report = false; // --report: print every output's error instead of stopping at the first
+int g_repeat = 0;      // --repeat N: time N more runs of each case (p50, p99 per run, 1 thread)
 
 CaseResult run_case(const fs::path& dir, double rtol, double atol) {
     const auto model = read_bytes(dir / "model.onnx");
@@ -52,6 +55,7 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
             if (!name.empty())
                 runtime.insert(name);
     double worst = 0;
+    size_t steps = 0;
     for (const auto& set : sets) {
         rill::OnnxImportOptions options;
         std::vector<rill::onnx_import::Const> inputs;
@@ -78,6 +82,7 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
         rill::Arena sizing;
         rill::tensor::Program::Buffers b;
         program.take(sizing, b);
+        steps = program.step_count();
         std::vector<std::byte> state(sizing.state_bytes() + 64), scratch(sizing.scratch_bytes() + 64);
         auto align = [](std::vector<std::byte>& v) {
             auto p = reinterpret_cast<uintptr_t>(v.data());
@@ -95,6 +100,17 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
                 dst[k] = static_cast<float>(c.values[k]);
         }
         program.run(b);
+        if (g_repeat > 0) {
+            std::vector<double> ms;
+            for (int r = 0; r < g_repeat; ++r) {
+                const auto t0 = std::chrono::steady_clock::now();
+                program.run(b);
+                ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            }
+            std::sort(ms.begin(), ms.end());
+            std::printf("  per run: p50 %.3f ms, p99 %.3f ms\n", ms[ms.size() / 2],
+                        ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]);
+        }
         for (size_t j = 0; j < prog.outputs.size(); ++j) {
             const fs::path p = set / ("output_" + std::to_string(j) + ".pb");
             if (!fs::exists(p))
@@ -125,7 +141,7 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
         }
     }
     char buf[64];
-    std::snprintf(buf, sizeof buf, "max abs error %.3g", worst);
+    std::snprintf(buf, sizeof buf, "max abs error %.3g (%zu steps)", worst, steps);
     return {true, buf};
 }
 
@@ -142,6 +158,8 @@ int main(int argc, char** argv) {
             atol = std::atof(argv[++i]);
         else if (a == "--report")
             g_report = true;
+        else if (a == "--repeat" && i + 1 < argc)
+            g_repeat = std::atoi(argv[++i]);
         else
             dirs.push_back(a);
     }

@@ -36,6 +36,39 @@ void binary_per_block_b(const float* a, const float* b, float* y, int64_t outer,
         binary_scalar_b<F>(a + o * inner, b[o], y + o * inner, inner);
 }
 
+// The per-channel affine and PReLU of folded batch norms and activations, vectorised.
+RILL_VECTOR_CLONES void per_block_arith(BinaryFn f, const float* __restrict a, const float* __restrict b,
+                                        float* __restrict y, int64_t outer, int64_t inner) noexcept {
+    for (int64_t o = 0; o < outer; ++o) {
+        const float bv = b[o];
+        const float* ao = a + o * inner;
+        float* yo = y + o * inner;
+        switch (f) {
+        case BinaryFn::Add: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] + bv; break;
+        case BinaryFn::Sub: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] - bv; break;
+        case BinaryFn::Mul: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] * bv; break;
+        case BinaryFn::Div: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] / bv; break;
+        case BinaryFn::Prelu: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] < 0.0f ? ao[i] * bv : ao[i]; break;
+        default: break;
+        }
+    }
+}
+
+RILL_VECTOR_CLONES void same_arith(BinaryFn f, const float* __restrict a, const float* __restrict b,
+                                   float* __restrict y, int64_t n) noexcept {
+    switch (f) {
+    case BinaryFn::Add: for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i]; break;
+    case BinaryFn::Sub: for (int64_t i = 0; i < n; ++i) y[i] = a[i] - b[i]; break;
+    case BinaryFn::Mul: for (int64_t i = 0; i < n; ++i) y[i] = a[i] * b[i]; break;
+    case BinaryFn::Div: for (int64_t i = 0; i < n; ++i) y[i] = a[i] / b[i]; break;
+    default: break;
+    }
+}
+
+bool fast_arith(BinaryFn f) {
+    return f == BinaryFn::Add || f == BinaryFn::Sub || f == BinaryFn::Mul || f == BinaryFn::Div;
+}
+
 #define RILL_UNARY_CASES(X) X(Relu) X(LeakyRelu) X(Elu) X(Sigmoid) X(HardSigmoid) X(HardSwish) \
     X(Tanh) X(Softplus) X(Exp) X(Log) X(Sqrt) X(Abs) X(Neg) X(Reciprocal) X(Erf) X(Gelu)        \
     X(Floor) X(Ceil) X(Round) X(Sin) X(Cos) X(Clip) X(Identity) X(Not)
@@ -127,7 +160,11 @@ public:
     }
 
     void run(const float* const* in, float* const* out, float*) const noexcept override {
-        if (same_) {
+        if (same_ && fast_arith(f_)) {
+            same_arith(f_, in[0], in[1], out[0], n_);
+        } else if (block_inner_ > 0 && (fast_arith(f_) || f_ == BinaryFn::Prelu)) {
+            per_block_arith(f_, in[0], in[1], out[0], block_outer_, block_inner_);
+        } else if (same_) {
             switch (f_) {
 #define X(name) case BinaryFn::name: binary_same<BinaryFn::name>(in[0], in[1], out[0], n_); break;
                 RILL_BINARY_CASES(X)

@@ -173,7 +173,46 @@ void Lowering::fold(const std::string& op, const std::vector<std::string>& input
     }
 }
 
+bool Lowering::fold_channel_affine(const std::string& x, const Const& scale, const Const& shift,
+                                   const std::string& y) {
+    if (uses_[x] != 1 || steps_.empty())
+        return false;
+    auto& step = steps_.back();
+    if (step.at("op") != "conv" || step.at("outputs").at(0) != x)
+        return false;
+    const auto& ins = step.at("inputs");
+    const std::string w = ins.at(1).get<std::string>();
+    const std::string b = ins.size() > 2 ? ins.at(2).get<std::string>() : "";
+    if (!is_const(w) || (!b.empty() && !is_const(b)))
+        return false;
+    Const wc = consts_.at(w);
+    const int64_t m = wc.shape.at(0);
+    if (scale.numel() != m || shift.numel() != m)
+        return false;
+    const int64_t per = wc.numel() / m;
+    Const bc;
+    bc.shape = {m};
+    for (int64_t o = 0; o < m; ++o) {
+        const double a = scale.values[static_cast<size_t>(o)];
+        for (int64_t i = 0; i < per; ++i)
+            wc.values[static_cast<size_t>(o * per + i)] *= a;
+        const double bias = b.empty() ? 0.0 : consts_.at(b).values[static_cast<size_t>(o)];
+        bc.values.push_back(bias * a + shift.values[static_cast<size_t>(o)]);
+    }
+    const std::string wn = add_const(std::move(wc), "folded_w"), bn = add_const(std::move(bc), "folded_b");
+    step["inputs"] = {ins.at(0), wn, bn};
+    step["outputs"][0] = y;
+    shapes_[y] = shapes_.at(x);
+    shapes_.erase(x);
+    return true;
+}
+
 void Lowering::lower(const OnnxGraph& g) {
+    for (const OnnxNode& n : g.nodes)
+        for (const auto& in : n.inputs)
+            ++uses_[in];
+    for (const ValueInfo& v : g.outputs)
+        ++uses_[v.name];
     for (const auto& [name, c] : g.initializers)
         if (!shapes_.count(name)) // weights also listed as graph inputs stay weights
             consts_[name] = c;

@@ -44,6 +44,11 @@ public:
     // Lowers the nodes of `g` in order (initializers become constants first).
     void lower(const OnnxGraph& g);
 
+    // y = x * scale + shift per output channel (axis 1), folded into the conv step that computes
+    // x when x has no other use (its weights and bias are rescaled at import): true when done, the
+    // conv then writes `y`. scale and shift hold one value per channel.
+    bool fold_channel_affine(const std::string& x, const Const& scale, const Const& shift, const std::string& y);
+
     const nlohmann::json& steps() const { return steps_; }
     // Constants that steps read at run time (float32 weights), by value name.
     std::map<std::string, Const> used_weights() const;
@@ -54,6 +59,7 @@ private:
               const nlohmann::json& attrs, const std::vector<std::string>& outs);
 
     int64_t opset_;
+    std::map<std::string, int> uses_; // ONNX value -> number of node inputs and graph outputs using it
     std::map<std::string, Const> consts_;
     std::map<std::string, Shape> shapes_;
     nlohmann::json steps_ = nlohmann::json::array();

@@ -155,6 +155,8 @@ void batch_norm(Lowering& l, const OnnxNode& n) {
         ca.values.push_back(a);
         cb.values.push_back(bias.values[k] - mean.values[k] * a);
     }
+    if (x.size() >= 3 && l.fold_channel_affine(input(n, 0), ca, cb, output(n, 0)))
+        return; // into the preceding convolution's weights
     const std::string y = l.emit("binary", {input(n, 0), l.add_const(ca, "bn_scale")}, {{"fn", "mul"}})[0];
     l.emit("binary", {y, l.add_const(cb, "bn_shift")}, {{"fn", "add"}}, 1, {output(n, 0)});
 }
