@@ -4,6 +4,9 @@
 //                   out size = floor((in + p_begin + p_end - d (K - 1) - 1) / s) + 1
 //   conv_transpose: y[n, m, i s - p_begin + k d] += w[c, m, k] x[n, c, i]  (+ b[m])
 //                   out size = s (in - 1) + output_padding + d (K - 1) + 1 - p_begin - p_end
+// A fused activation (attr `activation` {fn, alpha, beta} of the unary step, or {fn: prelu} with
+// the per-channel slope as input 3) is applied to each group's output block right after it is
+// computed, while it is in cache (ONNX Conv -> Relu/PRelu/..., TFLite fused activations).
 // Both are a matrix product per group (im2col + gemm for conv, gemm + col2im for the transposed
 // form) on the AVX2 gemm of kernels/gemm.hpp. A conv with few output positions (P < 16, e.g. a
 // strided STFT-like conv per frame) gathers each position's receptive field contiguously and
@@ -13,11 +16,55 @@
 
 #include "../kernels/gemm.hpp"
 #include "../kernels/mac.hpp"
+#include "elementwise.hpp"
 #include "kernel.hpp"
 #include "vector_clones.hpp"
 
 namespace rill::tensor {
 namespace {
+
+struct Epilogue {
+    bool on = false, prelu = false;
+    UnaryFn fn = UnaryFn::Identity;
+    float alpha = 0, beta = 0;
+    const VecMath* vm = nullptr;
+
+    static Epilogue read(const StepSpec& s, int64_t channels) {
+        Epilogue e;
+        if (!s.attrs.contains("activation"))
+            return e;
+        const auto& a = s.attrs.at("activation");
+        const std::string fn = attr_string(a, "fn", "");
+        e.on = true;
+        e.vm = &vec_math();
+        if (fn == "prelu") {
+            e.prelu = true;
+            if (s.in_shapes.size() < 4 || !s.present[3] || (numel(s.in_shapes[3]) != channels && numel(s.in_shapes[3]) != 1))
+                fail_format(s.op + ": a prelu activation needs one slope per output channel (input 3)");
+            return e;
+        }
+        e.fn = unary_fn(fn);
+        e.alpha = static_cast<float>(attr_float(a, "alpha", 0));
+        e.beta = static_cast<float>(attr_float(a, "beta", 0));
+        return e;
+    }
+
+    // Channels [first, first + count) of planes of `plane` floats at y (y points at channel first).
+    void apply(float* y, const float* slope, int64_t first, int64_t count, int64_t plane, bool one_slope) const noexcept {
+        if (!on)
+            return;
+        if (!prelu) {
+            unary_apply(fn, alpha, beta, *vm, y, y, count * plane);
+            return;
+        }
+        for (int64_t c = 0; c < count; ++c) {
+            const float k = slope[one_slope ? 0 : first + c];
+            float* p = y + c * plane;
+            for (int64_t i = 0; i < plane; ++i)
+                p[i] = p[i] < 0.0f ? p[i] * k : p[i];
+        }
+    }
+};
 
 struct ConvGeometry {
     int64_t n = 1, c = 0, m = 0, group = 1;
@@ -71,7 +118,8 @@ Shape out_shape(const ConvGeometry& g, size_t spatial) {
 
 class ConvKernel final : public TensorKernel {
 public:
-    explicit ConvKernel(const ConvGeometry& g) : g_(g), matvec_(mac_kernels().matvec) {
+    ConvKernel(const ConvGeometry& g, Epilogue e, bool one_slope)
+        : g_(g), matvec_(mac_kernels().matvec), epilogue_(e), one_slope_(one_slope) {
         pointwise_ = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
                      g.ph_end == 0 && g.pw_end == 0;
         depthwise_ = g.cg() == 1 && g.mg() == 1;
@@ -86,6 +134,9 @@ public:
     void run(const float* const* in, float* const* out, float* col) const noexcept override {
         if (depthwise_) {
             run_depthwise(in, out[0]);
+            if (epilogue_.on)
+                for (int64_t n = 0; n < g_.n; ++n)
+                    epilogue_.apply(out[0] + n * g_.m * g_.oh * g_.ow, in[3], 0, g_.m, g_.oh * g_.ow, one_slope_);
             return;
         }
         const auto& g = g_;
@@ -114,6 +165,7 @@ public:
                         for (int64_t m = 0; m < g.mg(); ++m)
                             y[m * p + i] = column[m] + (in[2] ? in[2][gi * g.mg() + m] : 0.0f);
                     }
+                    epilogue_.apply(y, in[3], gi * g.mg(), g.mg(), p, one_slope_);
                     continue;
                 }
                 gemm.gemm(static_cast<size_t>(g.mg()), static_cast<size_t>(p), static_cast<size_t>(k),
@@ -125,6 +177,7 @@ public:
                         for (int64_t i = 0; i < p; ++i)
                             y[m * p + i] += bias;
                     }
+                epilogue_.apply(y, in[3], gi * g.mg(), g.mg(), p, one_slope_);
             }
         }
     }
@@ -192,6 +245,8 @@ private:
     static constexpr int64_t kFewPositions = 16;
     ConvGeometry g_;
     void (*matvec_)(const float*, size_t, const float*, size_t, size_t, float*);
+    Epilogue epilogue_;
+    bool one_slope_ = false;
     bool pointwise_ = false, by_position_ = false, depthwise_ = false;
 };
 
@@ -260,7 +315,7 @@ void check_group_and_bias(const StepSpec& s, const ConvGeometry& g) {
 } // namespace
 
 BuiltStep build_conv(const StepSpec& s) {
-    expect_step_inputs(s, 2, 3);
+    expect_step_inputs(s, 2, 4);
     const size_t spatial = spatial_axes(s);
     const Shape &x = s.in_shapes[0], &w = s.in_shapes[1];
     ConvGeometry g;
@@ -277,7 +332,9 @@ BuiltStep build_conv(const StepSpec& s) {
     if (g.oh < 1 || g.ow < 1)
         fail_format("conv: kernel larger than the padded input " + to_string(x));
     checked_numel({2 * g.cg() * g.kh * g.kw, g.oh * g.ow}); // im2col scratch
-    return {std::make_shared<ConvKernel>(g), {out_shape(g, spatial)}};
+    const Epilogue e = Epilogue::read(s, g.m);
+    const bool one_slope = e.prelu && numel(s.in_shapes[3]) == 1;
+    return {std::make_shared<ConvKernel>(g, e, one_slope), {out_shape(g, spatial)}};
 }
 
 BuiltStep build_conv_transpose(const StepSpec& s) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <string>
 
+#include "../kernels/vmath.hpp"
 #include "shape.hpp"
 
 namespace rill::tensor {
@@ -23,6 +24,10 @@ enum class UnaryFn {
     Neg, Reciprocal, Erf, Gelu, Floor, Ceil, Round, Sin, Cos, Clip, Identity, Not
 };
 enum class BinaryFn { Add, Sub, Mul, Div, Pow, Max, Min, Prelu, Equal, Less, Greater, And, Or, Mod };
+
+// y = f(x) over n floats with the vectorised loops of the unary step (elementwise_kernels.cpp);
+// y may be x. Also the fused activation of convolutions.
+void unary_apply(UnaryFn f, float a, float b, const VecMath& vm, const float* x, float* y, int64_t n) noexcept;
 
 // By name ("relu", "add", ...); throws CoreError{Format} naming the unknown function.
 UnaryFn unary_fn(const std::string& name);

@@ -104,30 +104,36 @@ RILL_VECTOR_CLONES void sigmoid_loop(const VecMath& vm, const float* x, float* y
         y[i] = 1.0f / (1.0f + y[i]);
 }
 
+} // namespace
+
+void unary_apply(UnaryFn f, float a, float b, const VecMath& vm, const float* x, float* y, int64_t n) noexcept {
+    switch (f) {
+    case UnaryFn::Relu: clip_loop(x, y, n, 0.0f, std::numeric_limits<float>::infinity()); return;
+    case UnaryFn::Clip: clip_loop(x, y, n, a, b); return;
+    case UnaryFn::HardSwish: hard_swish_loop(x, y, n); return;
+    case UnaryFn::LeakyRelu: leaky_loop(x, y, n, a); return;
+    case UnaryFn::Sigmoid: sigmoid_loop(vm, x, y, n, 1.0f); return;
+    case UnaryFn::Tanh:
+        sigmoid_loop(vm, x, y, n, 2.0f);
+        for (int64_t i = 0; i < n; ++i)
+            y[i] = 2.0f * y[i] - 1.0f;
+        return;
+    default: break;
+    }
+    switch (f) {
+#define X(name) case UnaryFn::name: unary_loop<UnaryFn::name>(x, y, n, a, b); break;
+        RILL_UNARY_CASES(X)
+#undef X
+    }
+}
+
+namespace {
+
 class UnaryKernel final : public TensorKernel {
 public:
     UnaryKernel(UnaryFn f, int64_t n, float a, float b) : f_(f), n_(n), a_(a), b_(b), vm_(vec_math()) {}
     void run(const float* const* in, float* const* out, float*) const noexcept override {
-        const float* x = in[0];
-        float* y = out[0];
-        switch (f_) {
-        case UnaryFn::Relu: clip_loop(x, y, n_, 0.0f, std::numeric_limits<float>::infinity()); return;
-        case UnaryFn::Clip: clip_loop(x, y, n_, a_, b_); return;
-        case UnaryFn::HardSwish: hard_swish_loop(x, y, n_); return;
-        case UnaryFn::LeakyRelu: leaky_loop(x, y, n_, a_); return;
-        case UnaryFn::Sigmoid: sigmoid_loop(vm_, x, y, n_, 1.0f); return;
-        case UnaryFn::Tanh:
-            sigmoid_loop(vm_, x, y, n_, 2.0f);
-            for (int64_t i = 0; i < n_; ++i)
-                y[i] = 2.0f * y[i] - 1.0f;
-            return;
-        default: break;
-        }
-        switch (f_) {
-#define X(name) case UnaryFn::name: unary_loop<UnaryFn::name>(in[0], out[0], n_, a_, b_); break;
-            RILL_UNARY_CASES(X)
-#undef X
-        }
+        unary_apply(f_, a_, b_, vm_, in[0], out[0], n_);
     }
 
 private:

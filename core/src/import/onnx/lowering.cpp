@@ -173,13 +173,48 @@ void Lowering::fold(const std::string& op, const std::vector<std::string>& input
     }
 }
 
-bool Lowering::fold_channel_affine(const std::string& x, const Const& scale, const Const& shift,
-                                   const std::string& y) {
+nlohmann::json* Lowering::sole_conv_producer(const std::string& x) {
     if (uses_[x] != 1 || steps_.empty())
-        return false;
+        return nullptr;
     auto& step = steps_.back();
     if (step.at("op") != "conv" || step.at("outputs").at(0) != x)
+        return nullptr;
+    return &step;
+}
+
+bool Lowering::fuse_activation(const std::string& x, const nlohmann::json& activation, const std::string& slope,
+                               const std::string& y) {
+    nlohmann::json* step = sole_conv_producer(x);
+    if (!step || step->at("attrs").contains("activation"))
         return false;
+    const int64_t channels = shapes_.at(x).size() > 1 ? shapes_.at(x)[1] : 0;
+    if (!slope.empty()) {
+        // The slope must vary along the channel axis (1) of x only, under right-aligned broadcasting.
+        if (!is_const(slope))
+            return false;
+        const Shape& ss = consts_.at(slope).shape;
+        const auto rank = static_cast<int64_t>(shapes_.at(x).size());
+        const int64_t channel_axis = 1 - (rank - static_cast<int64_t>(ss.size()));
+        for (int64_t a = 0; a < static_cast<int64_t>(ss.size()); ++a)
+            if (ss[static_cast<size_t>(a)] != 1 && !(a == channel_axis && ss[static_cast<size_t>(a)] == channels))
+                return false;
+        while ((*step)["inputs"].size() < 3)
+            (*step)["inputs"].push_back("");
+        (*step)["inputs"].push_back(slope);
+    }
+    (*step)["attrs"]["activation"] = activation;
+    (*step)["outputs"][0] = y;
+    shapes_[y] = shapes_.at(x);
+    shapes_.erase(x);
+    return true;
+}
+
+bool Lowering::fold_channel_affine(const std::string& x, const Const& scale, const Const& shift,
+                                   const std::string& y) {
+    nlohmann::json* found = sole_conv_producer(x);
+    if (!found || found->at("attrs").contains("activation"))
+        return false;
+    auto& step = *found;
     const auto& ins = step.at("inputs");
     const std::string w = ins.at(1).get<std::string>();
     const std::string b = ins.size() > 2 ? ins.at(2).get<std::string>() : "";

@@ -49,12 +49,19 @@ public:
     // conv then writes `y`. scale and shift hold one value per channel.
     bool fold_channel_affine(const std::string& x, const Const& scale, const Const& shift, const std::string& y);
 
+    // y = act(x) fused into the conv step that computes x when x has no other use (attr
+    // `activation` of the conv step; `slope` is the per-channel PReLU slope value, else empty).
+    bool fuse_activation(const std::string& x, const nlohmann::json& activation, const std::string& slope,
+                         const std::string& y);
+
     const nlohmann::json& steps() const { return steps_; }
     // Constants that steps read at run time (float32 weights), by value name.
     std::map<std::string, Const> used_weights() const;
 
 private:
     std::string fresh(const std::string& hint);
+    // The last step when it is a conv computing x, which nothing else uses; else nullptr.
+    nlohmann::json* sole_conv_producer(const std::string& x);
     void fold(const std::string& op, const std::vector<std::string>& inputs,
               const nlohmann::json& attrs, const std::vector<std::string>& outs);
 

@@ -346,9 +346,20 @@ const std::map<std::string, std::string>& binary_names() {
     return m;
 }
 
-void unary(Lowering& l, const OnnxNode& n) {
-    nlohmann::json a = {{"fn", unary_names().at(n.op_type)}};
+// Activations a convolution can apply to its own output (conv step attr `activation`).
+bool fusable(const std::string& fn) {
+    return fn == "relu" || fn == "sigmoid" || fn == "tanh" || fn == "hard_swish" || fn == "leaky_relu" ||
+           fn == "clip" || fn == "elu";
+}
+
+void emit_activation(Lowering& l, const OnnxNode& n, const nlohmann::json& a) {
+    if (fusable(a.at("fn").get<std::string>()) && l.fuse_activation(input(n, 0), a, "", output(n, 0)))
+        return;
     l.emit("unary", {input(n, 0)}, a, 1, {output(n, 0)});
+}
+
+void unary(Lowering& l, const OnnxNode& n) {
+    emit_activation(l, n, {{"fn", unary_names().at(n.op_type)}});
 }
 
 void parametric_unary(Lowering& l, const OnnxNode& n) {
@@ -376,7 +387,7 @@ void parametric_unary(Lowering& l, const OnnxNode& n) {
         }
         a = {{"fn", "clip"}, {"alpha", std::max(lo, -3.0e38)}, {"beta", std::min(hi, 3.0e38)}};
     }
-    l.emit("unary", {input(n, 0)}, a, 1, {output(n, 0)});
+    emit_activation(l, n, a);
 }
 
 void binary(Lowering& l, const OnnxNode& n) {
@@ -385,6 +396,9 @@ void binary(Lowering& l, const OnnxNode& n) {
         l.alias(output(n, 0), input(n, 0));
         return;
     }
+    if (fn == "prelu" && l.is_const(input(n, 1)) &&
+        l.fuse_activation(input(n, 0), {{"fn", "prelu"}}, input(n, 1), output(n, 0)))
+        return;
     std::string acc = input(n, 0);
     for (size_t i = 1; i < n.inputs.size(); ++i) {
         const bool last = i + 1 == n.inputs.size();
