@@ -13,6 +13,12 @@ PACKAGES=(
   libsndfile1-dev                      # the rill command reads and writes audio files
   python3 python3-numpy python3-torch  # Python package, PyTorch golden references, training
   espeak-ng sox                        # training data for the bundled model, demo clips
+  juce-modules-source                  # the plugin (JUCE 7.0.5 modules, juceaide, CMake package)
+  libflac-dev libvorbis-dev libogg-dev # the plugin: Debian's JUCE links the system codecs
+  libasound2-dev libfreetype-dev libx11-dev libxrandr-dev libxinerama-dev libxcursor-dev
+  libxext-dev                          # the plugin: JUCE's audio devices and X11 windows
+  liblilv-dev                          # the plugin's LV2 test host
+  xvfb xauth imagemagick x11-utils     # the plugin's Standalone test: X server, screenshot
 )
 
 missing=()
