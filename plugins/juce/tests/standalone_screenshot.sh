@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # standalone_screenshot.sh STANDALONE MODEL OUT.png
 # Starts the Standalone plugin under Xvfb with MODEL loaded (RILL_PLUGIN_MODEL), waits for its
-# window, saves a screenshot of the screen to OUT.png and checks that the process still runs.
+# window, saves a screenshot of that window to OUT.png and checks that the process still runs.
 set -euo pipefail
 app=$1 model=$2 shot=$3
 mkdir -p "$(dirname "$shot")"
@@ -19,7 +19,8 @@ HOME=$home RILL_PLUGIN_MODEL=$model xvfb-run -a -s "-screen 0 1000x700x24" bash 
   done
   xwininfo -root -tree | grep -q "\"Rill\"" || { echo "no Rill window appeared"; exit 1; }
   sleep 3   # lets the editor draw the loaded model and a few meter frames
-  import -window root "$shot"
+  window=$(xwininfo -root -tree | awk "/\"Rill\"/ { print \$1; exit }")
+  import -window "$window" "$shot"
   kill -0 "$pid" || { echo "the Standalone died"; exit 1; }
   kill "$pid"
   wait "$pid" || true
