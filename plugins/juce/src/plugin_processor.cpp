@@ -12,9 +12,8 @@
 namespace rill::plugin {
 namespace {
 
-// Host blocks are cut into chunks of this many frames: the granularity of model-parameter
-// changes and the streams' max_block_frames.
-constexpr uint32_t kChunkFrames = 128;
+// Host blocks are cut into chunks of at most this many frames: the streams' max_block_frames.
+constexpr uint32_t kChunkFrames = 512;
 
 juce::AudioProcessorValueTreeState::ParameterLayout make_layout() {
     juce::AudioProcessorValueTreeState::ParameterLayout layout;

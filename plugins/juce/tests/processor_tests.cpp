@@ -17,6 +17,7 @@ namespace {
 constexpr double kModelRate = 44100.0;
 
 std::string passthrough() { return paths().models + "/passthrough_44k.rill"; }
+std::string passthrough_stereo() { return paths().models + "/passthrough_stereo_44k.rill"; }
 std::string broken() { return paths().models + "/broken.rill"; }
 
 std::vector<int> varying_blocks() {
@@ -62,6 +63,34 @@ TEST(ProcessorBlocks, EqualsTheLibraryForAnyBlockSizes) {
     host.process(output, varying_blocks());
     for (size_t c = 0; c < 2; ++c)
         EXPECT_LT(max_abs_diff(output[c], expected[c]), 1e-5f) << "channel " << c;
+    // A figure, not a check: the audio thread's time per block over the block's duration.
+    for (const int block : {64, 512}) {
+        Signal more = make_signal(2, 44100, kModelRate, 9);
+        host.process(more, {block});
+        std::printf("DSP load, bundled model, 44.1 kHz stereo, %d-frame blocks: %.1f %%\n", block,
+                    100.0 * host.processor().engine().dsp_load());
+    }
+}
+
+// A stereo model keeps the channels apart in a stereo host and takes the one channel of a mono
+// host on both inputs (its first output is played).
+TEST(ProcessorBlocks, StereoModelsRouteChannelsInOrder) {
+    ProcessorHost stereo(kModelRate, 2, 512);
+    stereo.load(passthrough_stereo());
+    ASSERT_EQ(stereo.processor().model_status().state, ModelStatus::State::loaded)
+        << stereo.processor().model_status().error;
+    ASSERT_EQ(stereo.latency(), 1);
+    const Signal input = make_signal(2, 10000, kModelRate, 8);
+    Signal y = input;
+    stereo.process(y, varying_blocks());
+    EXPECT_LT(max_abs_diff(y[0], input[0], 1, 1), 1e-6f);
+    EXPECT_LT(max_abs_diff(y[1], input[1], 1, 1), 1e-6f);
+
+    ProcessorHost mono(kModelRate, 1, 512);
+    mono.load(passthrough_stereo());
+    Signal m{input[0]};
+    mono.process(m, varying_blocks());
+    EXPECT_LT(max_abs_diff(m[0], input[0], 1, 1), 1e-6f);
 }
 
 TEST(ProcessorLatency, HalfDryHalfWetOfAPassThroughModelDoesNotCombFilter) {
@@ -159,6 +188,34 @@ TEST(ProcessorSwap, CrossfadesFromTheOldModelToTheNewWithoutAllocating) {
         worst = std::max(worst, std::fabs(y[0][i] - expected));
     }
     EXPECT_LT(worst, 1e-5f);
+}
+
+// Unloading while playing crossfades to the dry signal: no jump larger than the signal's own.
+TEST(ProcessorSwap, UnloadingCrossfadesToTheDrySignal) {
+    ProcessorHost host(kModelRate, 1, 256);
+    host.set("mix", 0.0f); // the dry path only: the output before and after is the input
+    host.load(passthrough());
+    const size_t frames = 44100;
+    Signal tone(1, std::vector<float>(frames));
+    for (size_t i = 0; i < frames; ++i)
+        tone[0][i] = static_cast<float>(0.5 * std::sin(2 * M_PI * 441.0 * i / kModelRate));
+    Signal y = tone;
+    size_t offset = 0;
+    for (; offset < frames / 2; offset += 256)
+        host.process_block(y, offset, 256);
+    host.processor().unload_model();
+    for (; offset + 256 <= frames; offset += 256)
+        host.process_block(y, offset, 256);
+    host.processor().wait_for_model();
+    float max_step = 0, own_step = 0;
+    for (size_t i = 1; i < offset; ++i) {
+        max_step = std::max(max_step, std::fabs(y[0][i] - y[0][i - 1]));
+        own_step = std::max(own_step, std::fabs(tone[0][i] - tone[0][i - 1]));
+    }
+    // The dry path's one-frame delay goes away with the model: the crossfade blends the delayed
+    // and undelayed tone, whose steps are the tone's own.
+    EXPECT_LE(max_step, own_step * 1.01f);
+    EXPECT_EQ(host.latency(), 0);
 }
 
 TEST(ProcessorRealtime, NoAllocationWhileAutomatingAnyBlockSizeOrNonFiniteInput) {

@@ -91,8 +91,9 @@ void AudioEngine::take_offered() noexcept {
     taken_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void AudioEngine::render(ModelRunner& runner, uint32_t channels, uint32_t frames,
+void AudioEngine::render(ModelRunner& runner, uint32_t frames,
                          std::vector<std::vector<float>>& out) noexcept {
+    const uint32_t channels = config_.channels;
     for (uint32_t c = 0; c < channels; ++c) {
         in_ptrs_[c] = scaled_[c].data();
         wet_ptrs_[c] = wet_[c].data();
@@ -128,14 +129,19 @@ void AudioEngine::process(float* const* io, uint32_t channels, uint32_t frames,
         slots_[s].set_target(std::clamp(controls.slots[s], 0.0f, 1.0f));
 
     for (uint32_t offset = 0; offset < frames;) {
-        const uint32_t n = std::min(frames - offset, config_.max_chunk);
+        bool gliding = false;
+        for (const LinearRamp& slot : slots_)
+            gliding = gliding || slot.moving();
+        const uint32_t n = std::min({frames - offset, config_.max_chunk,
+                                     gliding ? kParamStepFrames : config_.max_chunk});
         for (uint32_t i = 0; i < n; ++i) {
             mix_ramp_[i] = mix_.next();
             in_ramp_[i] = input_gain_.next();
             out_ramp_[i] = output_gain_.next();
             bypass_ramp_[i] = bypass_.next();
         }
-        // Model parameters change once per chunk (the library applies them per call).
+        // Model parameters change once per chunk (the library applies them per call), every
+        // kParamStepFrames frames while they glide.
         for (uint32_t s = 0; s < kParamSlots; ++s) {
             const float v = slots_[s].skip(n);
             for (ModelRunner* r : {current_, fading_}) {
@@ -152,15 +158,22 @@ void AudioEngine::process(float* const* io, uint32_t channels, uint32_t frames,
             for (uint32_t i = 0; i < n; ++i)
                 scaled_[c][i] = x[i] * in_ramp_[i];
         }
-        render(*current_, channels, n, out_a_);
+        // A host that gives fewer channels than prepared: the runners still see silence there.
+        for (uint32_t c = channels; c < config_.channels; ++c) {
+            std::fill(dry_[c].begin(), dry_[c].begin() + n, 0.0f);
+            std::fill(scaled_[c].begin(), scaled_[c].begin() + n, 0.0f);
+        }
+        render(*current_, n, out_a_);
         if (fading_) {
             // render() rewrites dry_: restore the raw input for the old runner's dry path.
             for (uint32_t c = 0; c < channels; ++c)
                 std::copy(io[c] + offset, io[c] + offset + n, dry_[c].begin());
-            render(*fading_, channels, n, out_b_);
+            for (uint32_t c = channels; c < config_.channels; ++c)
+                std::fill(dry_[c].begin(), dry_[c].begin() + n, 0.0f);
+            render(*fading_, n, out_b_);
             for (uint32_t i = 0; i < n; ++i, ++fade_pos_)
                 fade_ramp_[i] = std::min(1.0f, static_cast<float>(fade_pos_) / fade_frames_);
-            for (uint32_t c = 0; c < channels; ++c)
+            for (uint32_t c = 0; c < config_.channels; ++c)
                 for (uint32_t i = 0; i < n; ++i)
                     out_a_[c][i] = fade_ramp_[i] * out_a_[c][i] + (1.0f - fade_ramp_[i]) * out_b_[c][i];
             if (fade_pos_ >= fade_frames_) {

@@ -1,6 +1,7 @@
 // The plugin's audio chain, without JUCE: input gain -> model (ModelRunner) -> dry/wet mix with
 // the dry path delayed by the model's latency -> output gain -> bypass (to the same delayed dry),
-// all smoothed per frame; host blocks of any size are cut into chunks of HostConfig::max_chunk.
+// all smoothed per frame; host blocks of any size are cut into chunks of HostConfig::max_chunk
+// (of kParamStepFrames while a model parameter glides).
 //
 // Model swap: a background thread offers a new runner through a lock-free single slot; the audio
 // thread takes it at the start of a block, crossfades from the old runner to it over
@@ -23,6 +24,9 @@ constexpr uint32_t kParamSlots = 8;
 constexpr uint32_t kMaxChannels = 2;
 constexpr double kCrossfadeSeconds = 0.02;
 constexpr double kSmoothingSeconds = 0.02;
+// While a model parameter glides, chunks are cut this short: the library applies a parameter
+// change at the next process call.
+constexpr uint32_t kParamStepFrames = 32;
 
 // What the host's controls ask for at this block (targets of the smoothing).
 struct Controls {
@@ -68,8 +72,8 @@ public:
 
 private:
     void take_offered() noexcept;
-    void render(ModelRunner& runner, uint32_t channels, uint32_t frames,
-                std::vector<std::vector<float>>& out) noexcept;
+    // Runs `runner` on scaled_ (model input) and dry_ (raw input, delayed in place) into `out`.
+    void render(ModelRunner& runner, uint32_t frames, std::vector<std::vector<float>>& out) noexcept;
     void free_all() noexcept;
 
     HostConfig config_;

@@ -40,6 +40,7 @@ public:
         return current_;
     }
     float current() const noexcept { return current_; }
+    bool moving() const noexcept { return remaining_ > 0; }
 
 private:
     float current_ = 0, target_ = 0, step_ = 0;

@@ -61,6 +61,8 @@ ModelRunner::ModelRunner(const HostConfig& config)
 
 ModelRunner::ModelRunner(const rill::Model& model, const HostConfig& config)
     : config_(config), model_(model), params_(model.params()) {
+    for (const rill::Param& p : params_)
+        param_values_.push_back(p.default_value);
     const rill_model_info info = model.info();
     if (info.input_channels == 0 || info.output_channels == 0)
         throw std::runtime_error("the model has no audio input or no audio output");
@@ -138,6 +140,9 @@ void ModelRunner::plan_resampling(const rill_model_info& info) {
 }
 
 void ModelRunner::set_param(uint32_t index, float value) noexcept {
+    if (index >= param_values_.size() || param_values_[index] == value)
+        return;
+    param_values_[index] = value;
     for (auto& lane : lanes_)
         lane->stream.set_param(index, value);
 }

@@ -51,7 +51,8 @@ public:
     // Model frames from input to output at the model's rate (what rill_stream reports).
     uint32_t model_latency_frames() const noexcept { return model_latency_; }
 
-    // Sets parameter `index` of every stream (clamped by the library). Real-time safe.
+    // Sets parameter `index` of every stream (clamped by the library) when it differs from the
+    // value set last. Real-time safe.
     void set_param(uint32_t index, float value) noexcept;
     // in[c] and wet[c] for c < config().channels, `frames` <= config().max_chunk long.
     void process(const float* const* in, float* const* wet, uint32_t frames) noexcept;
@@ -71,6 +72,7 @@ private:
     HostConfig config_;
     rill::Model model_;
     std::vector<rill::Param> params_;
+    std::vector<float> param_values_; // the value each parameter was set to last
     std::vector<std::unique_ptr<Lane>> lanes_;
     std::vector<Route> routes_; // host output channel -> (lane, model output)
     std::unique_ptr<DelayLine> dry_delay_;
