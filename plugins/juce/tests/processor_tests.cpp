@@ -8,7 +8,9 @@
 #include <random>
 
 #include "audio_thread_alloc_counter.hpp"
+#include "message_pump.hpp"
 #include "processor_host.hpp"
+#include "recent_models.hpp"
 #include "test_paths.hpp"
 
 namespace rill::plugin::test {
@@ -91,6 +93,19 @@ TEST(ProcessorBlocks, StereoModelsRouteChannelsInOrder) {
     Signal m{input[0]};
     mono.process(m, varying_blocks());
     EXPECT_LT(max_abs_diff(m[0], input[0], 1, 1), 1e-6f);
+}
+
+// Loading a model from the editor (not from a session) sets its parameters to the model's
+// defaults and puts the file at the top of the recent list.
+TEST(ProcessorModels, AUserLoadAppliesDefaultsAndJoinsTheRecentList) {
+    ProcessorHost host(kModelRate, 2, 512);
+    host.set_slot(0, 0.9f);
+    host.processor().load_model(juce::String::fromUTF8(passthrough().c_str()));
+    host.processor().wait_for_model();
+    const juce::String path = juce::String::fromUTF8(passthrough().c_str());
+    ASSERT_TRUE(pump_messages_until([&] { return recent_models()[0] == path; }, 500));
+    EXPECT_FLOAT_EQ(host.processor().slot(0).get(), 0.25f); // the model's default of "unused"
+    EXPECT_EQ(host.processor().slot(0).getName(64), "unused");
 }
 
 TEST(ProcessorLatency, HalfDryHalfWetOfAPassThroughModelDoesNotCombFilter) {

@@ -5,34 +5,15 @@
 #include <juce_audio_formats/juce_audio_formats.h>
 #include <juce_audio_processors/juce_audio_processors.h>
 
-#include <chrono>
 #include <cmath>
-#include <thread>
 
+#include "message_pump.hpp"
 #include "plugin_processor.hpp"
 #include "processor_host.hpp"
 #include "test_paths.hpp"
 
-namespace juce {
-// JUCE's own (juce_linux_Messaging.cpp); JUCE_MODAL_LOOPS_PERMITTED is off, so this is the way to
-// run the message loop of a console program for a while.
-bool dispatchNextMessageOnSystemQueue(bool return_if_no_pending_messages);
-} // namespace juce
-
 namespace rill::plugin::test {
 namespace {
-
-// Dispatches messages until done() or `rounds` rounds of 10 ms (a bound, not a timed check).
-template <typename Done> bool pump_messages_until(Done done, int rounds) {
-    for (int i = 0; i < rounds; ++i) {
-        while (juce::dispatchNextMessageOnSystemQueue(true)) {
-        }
-        if (done())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return done();
-}
 
 void write_wav(const juce::File& file, const std::vector<float>& samples, double rate) {
     file.deleteFile();

@@ -51,15 +51,23 @@ uint32_t ModelLoader::prepare(const HostConfig& config, const Controls& controls
         model = model_;
     }
     std::unique_ptr<ModelRunner> runner;
+    std::string error;
     if (model) {
         try {
             runner = std::make_unique<ModelRunner>(model, config);
-        } catch (const std::exception&) {
-            runner.reset(); // ran before at another rate; pass through rather than fail here
+        } catch (const std::exception& e) {
+            error = e.what(); // ran at another rate before: pass through, and say why
         }
     }
     engine_.prepare(config, std::move(runner), controls);
     std::lock_guard<std::mutex> lock(mutex_);
+    if (!error.empty()) {
+        model_ = rill::Model();
+        status_.state = ModelStatus::State::failed;
+        status_.error = "Cannot run " + status_.path + " at " + std::to_string(config.sample_rate) +
+                        " Hz: " + error + ". Audio passes through unprocessed.";
+        ++status_.generation;
+    }
     status_.latency_frames = engine_.latency_frames();
     status_.host_rate = engine_.config().sample_rate;
     return status_.latency_frames;
@@ -115,6 +123,17 @@ void ModelLoader::run() {
 }
 
 void ModelLoader::handle(const Request& request) {
+    // The listener runs after the build lock is released: a host may call prepareToPlay from
+    // the latency-change notification.
+    notify(build_and_offer(request), request.apply_defaults);
+}
+
+void ModelLoader::notify(const ModelStatus& status, bool apply_defaults) {
+    if (listener_)
+        listener_(status, apply_defaults);
+}
+
+ModelStatus ModelLoader::build_and_offer(const Request& request) {
     std::lock_guard<std::mutex> build(build_mutex_);
     HostConfig config;
     {
@@ -167,8 +186,7 @@ void ModelLoader::handle(const Request& request) {
         }
     }
     engine_.offer(std::move(runner)).reset(); // frees a runner the audio thread never took
-    if (listener_)
-        listener_(next, request.apply_defaults);
+    return next;
 }
 
 } // namespace rill::plugin

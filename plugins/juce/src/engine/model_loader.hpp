@@ -60,6 +60,8 @@ private:
     };
     void run();
     void handle(const Request& request);
+    ModelStatus build_and_offer(const Request& request);
+    void notify(const ModelStatus& status, bool apply_defaults);
     void collect_retired();
 
     AudioEngine& engine_;
