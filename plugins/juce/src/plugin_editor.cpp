@@ -103,18 +103,18 @@ void RillEditor::resized() {
     for (auto& k : model_knobs_)
         if (k->slider.isVisible())
             knobs.push_back(k.get());
-    auto place = [&](juce::Component& c, int index) {
+    auto place = [&](int index) {
         const int row = index / columns, column = index % columns;
         return juce::Rectangle<int>(area.getX() + column * cell_w, area.getY() + row * cell_h, cell_w,
                                     cell_h);
     };
     int index = 0;
     for (Knob* k : knobs) {
-        auto cell = place(k->slider, index++).reduced(4);
+        auto cell = place(index++).reduced(4);
         k->label.setBounds(cell.removeFromTop(18));
         k->slider.setBounds(cell);
     }
-    bypass_.setBounds(place(bypass_, index).reduced(4).withHeight(28));
+    bypass_.setBounds(place(index).reduced(4).withHeight(28));
 }
 
 bool RillEditor::isInterestedInFileDrag(const juce::StringArray& files) {
