@@ -35,8 +35,8 @@ float ModelParamSlot::default_normalised() const {
 
 juce::String ModelParamSlot::getName(int maximum_length) const {
     std::lock_guard<std::mutex> lock(mutex_);
-    const juce::String name =
-        used_ ? name_ : "(unused " + juce::String(index_ + 1) + ")";
+    // Unused slots keep a generic name (LV2 hosts only ever see these: names are in the .ttl).
+    const juce::String name = used_ ? name_ : "Model parameter " + juce::String(index_ + 1);
     return maximum_length > 0 ? name.substring(0, maximum_length) : name;
 }
 

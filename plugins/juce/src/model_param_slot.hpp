@@ -1,7 +1,8 @@
 // One of the plugin's fixed pool of host-automatable parameters that stand for the loaded
 // model's own parameters (rill_model_param): slot i takes the name, unit and range of model
 // parameter i. The host sees a 0..1 value; the text shows the model's value in its unit.
-// assign() may run on any thread (the name is read by the host on its own threads).
+// assign() may run on any thread (the name is read by the host on its own threads). Hosts that
+// re-read parameter names (VST3) show the model's names; LV2 hosts keep the generic ones.
 #pragma once
 
 #include <juce_audio_processors/juce_audio_processors.h>

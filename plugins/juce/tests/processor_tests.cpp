@@ -57,7 +57,7 @@ TEST(ProcessorBlocks, EqualsTheLibraryForAnyBlockSizes) {
     ASSERT_EQ(status.state, ModelStatus::State::loaded) << status.error;
     EXPECT_EQ(host.latency(), 134);
     EXPECT_EQ(host.processor().slot(0).getName(100), "drive");
-    EXPECT_EQ(host.processor().slot(1).getName(100), "(unused 2)");
+    EXPECT_EQ(host.processor().slot(1).getName(100), "Model parameter 2");
 
     const Signal input = make_signal(2, 3 * 44100, kModelRate, 1);
     const Signal expected = library_output(paths().drive, input, {{0, 0.7f}});
