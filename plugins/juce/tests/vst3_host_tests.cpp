@@ -43,13 +43,20 @@ TEST(Vst3Host, ScansLoadsAutomatesAndMatchesRillRun) {
     const double rate = 44100.0;
     const int block = 512;
 
-    juce::VST3PluginFormat vst3;
+    juce::AudioPluginFormatManager formats;
+    formats.addDefaultFormats();
+    juce::AudioPluginFormat* vst3 = nullptr;
+    for (juce::AudioPluginFormat* format : formats.getFormats())
+        if (format->getName() == juce::VST3PluginFormat::getFormatName())
+            vst3 = format;
+    ASSERT_NE(vst3, nullptr);
     juce::OwnedArray<juce::PluginDescription> types;
-    vst3.findAllTypesForFile(types, juce::String::fromUTF8(paths().vst3.c_str()));
+    vst3->findAllTypesForFile(types, juce::String::fromUTF8(paths().vst3.c_str()));
     ASSERT_EQ(types.size(), 1);
     EXPECT_EQ(types[0]->name, "Rill");
     juce::String error;
-    std::unique_ptr<juce::AudioPluginInstance> plugin = vst3.createInstanceFromDescription(*types[0], rate, block, error);
+    std::unique_ptr<juce::AudioPluginInstance> plugin =
+        formats.createPluginInstance(*types[0], rate, block, error);
     ASSERT_NE(plugin, nullptr) << error;
 
     juce::AudioProcessor::BusesLayout mono;
