@@ -18,6 +18,7 @@ PACKAGES=(
   libasound2-dev libfreetype-dev libx11-dev libxrandr-dev libxinerama-dev libxcursor-dev
   libxext-dev                          # the plugin: JUCE's audio devices and X11 windows
   liblilv-dev                          # the plugin's LV2 test host
+  jalv jackd2                          # the plugin live in an LV2 host on JACK's dummy driver
   xvfb xauth imagemagick x11-utils     # the plugin's Standalone test: X server, screenshot
 )
 
@@ -40,6 +41,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 "${SUDO[@]}" apt-get update -qq
+# jackd2 asks whether to enable real-time scheduling for its users: no (tests run it without).
+echo "jackd2 jackd/tweak_rt_limits boolean false" | "${SUDO[@]}" debconf-set-selections
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "install-deps: done"
