@@ -92,8 +92,7 @@ void ModelRunner::build_lanes(const rill_model_info& info) {
     if (resampled) {
         up_delay_ = std::ceil(Resampler::half_width(config_.sample_rate, model_rate_));
         stream_block = static_cast<uint32_t>(
-            Resampler(config_.sample_rate, model_rate_, up_delay_, config_.max_chunk)
-                .max_output_frames());
+            Resampler::max_output_frames(config_.sample_rate, model_rate_, config_.max_chunk));
     }
     for (uint32_t l = 0; l < lanes; ++l) {
         auto lane = std::make_unique<Lane>();

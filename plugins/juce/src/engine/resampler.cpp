@@ -35,11 +35,14 @@ double Resampler::half_width(uint32_t in_rate, uint32_t out_rate) {
     return kZeroCrossings / (2.0 * cutoff(in_rate, out_rate));
 }
 
+size_t Resampler::max_output_frames(uint32_t in_rate, uint32_t out_rate, size_t max_input_frames) {
+    return static_cast<size_t>(std::ceil(static_cast<double>(max_input_frames) * out_rate / in_rate)) + 2;
+}
+
 Resampler::Resampler(uint32_t in_rate, uint32_t out_rate, double delay, size_t max_input_frames)
     : in_rate_(in_rate), out_rate_(out_rate), delay_(delay),
       width_(half_width(in_rate, out_rate)), max_input_(max_input_frames) {
-    max_output_ = static_cast<size_t>(
-                      std::ceil(static_cast<double>(max_input_frames) * out_rate / in_rate)) + 2;
+    max_output_ = max_output_frames(in_rate, out_rate, max_input_frames);
     history_ = static_cast<size_t>(std::ceil(2.0 * width_ + delay_)) + 4;
     const double fc = cutoff(in_rate, out_rate);
     const size_t points = static_cast<size_t>(std::ceil(width_ * kTableResolution)) + 2;

@@ -29,6 +29,7 @@ public:
 
     // Most output frames one process() call writes.
     size_t max_output_frames() const noexcept { return max_output_; }
+    static size_t max_output_frames(uint32_t in_rate, uint32_t out_rate, size_t max_input_frames);
 
     // Takes `frames` input frames (at most max_input_frames), writes every output frame that
     // is now computable (at most max_output_frames()) and returns their number.
