@@ -54,7 +54,9 @@ RillEditor::RillEditor(RillProcessor& processor)
     startTimerHz(kTimerHz);
 }
 
-RillEditor::~RillEditor() { stopTimer(); }
+RillEditor::~RillEditor() {
+    stopTimer();
+}
 
 void RillEditor::add_knob(Knob& knob, const juce::String& id, const juce::String& name) {
     knob.slider.setSliderStyle(juce::Slider::RotaryHorizontalVerticalDrag);
@@ -105,8 +107,8 @@ void RillEditor::resized() {
             knobs.push_back(k.get());
     auto place = [&](int index) {
         const int row = index / columns, column = index % columns;
-        return juce::Rectangle<int>(area.getX() + column * cell_w, area.getY() + row * cell_h, cell_w,
-                                    cell_h);
+        return juce::Rectangle<int>(area.getX() + column * cell_w, area.getY() + row * cell_h,
+                                    cell_w, cell_h);
     };
     int index = 0;
     for (Knob* k : knobs) {
@@ -147,7 +149,7 @@ void RillEditor::refresh_recent() {
 void RillEditor::show_status(const ModelStatus& status) {
     using State = ModelStatus::State;
     const bool loaded = status.state == State::loaded;
-    name_.setText(loaded ? juce::String::fromUTF8(status.name.c_str())
+    name_.setText(loaded                           ? juce::String::fromUTF8(status.name.c_str())
                   : status.state == State::loading ? juce::String("Loading...")
                                                    : juce::String("No model"),
                   juce::dontSendNotification);
@@ -162,7 +164,8 @@ void RillEditor::show_status(const ModelStatus& status) {
         message_.setText(juce::String::fromUTF8(status.error.c_str()), juce::dontSendNotification);
     } else {
         message_.setColour(juce::Label::textColourId, kWarning);
-        message_.setText(juce::String::fromUTF8(status.warning.c_str()), juce::dontSendNotification);
+        message_.setText(juce::String::fromUTF8(status.warning.c_str()),
+                         juce::dontSendNotification);
     }
     for (int i = 0; i < static_cast<int>(kParamSlots); ++i) {
         Knob& knob = *model_knobs_[static_cast<size_t>(i)];
@@ -197,7 +200,8 @@ void RillEditor::timerCallback() {
                         " kHz)   DSP load " + juce::String(100.0f * engine.dsp_load(), 1) + " %",
                     juce::dontSendNotification);
     const int channels = static_cast<int>(engine.config().channels);
-    input_meter_.push({engine.take_input_peak(0), engine.take_input_peak(1)}, channels, 1.0f / kTimerHz);
+    input_meter_.push({engine.take_input_peak(0), engine.take_input_peak(1)}, channels,
+                      1.0f / kTimerHz);
     output_meter_.push({engine.take_output_peak(0), engine.take_output_peak(1)}, channels,
                        1.0f / kTimerHz);
 }

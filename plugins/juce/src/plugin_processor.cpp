@@ -54,9 +54,10 @@ RillProcessor::RillProcessor()
     output_gain_ = parameters_.getRawParameterValue("output_gain");
     bypass_ = parameters_.getRawParameterValue("bypass");
     bypass_param_ = parameters_.getParameter("bypass");
-    loader_ = std::make_unique<ModelLoader>(
-        engine_, sha256_hex,
-        [this](const ModelStatus& status, bool apply_defaults) { model_finished(status, apply_defaults); });
+    loader_ = std::make_unique<ModelLoader>(engine_, sha256_hex,
+                                            [this](const ModelStatus& status, bool apply_defaults) {
+                                                model_finished(status, apply_defaults);
+                                            });
     // A fresh instance may start with a model (e.g. the Standalone in a demo or a screenshot).
     if (const char* path = std::getenv("RILL_PLUGIN_MODEL"); path && *path)
         load_model(juce::String::fromUTF8(path));
@@ -70,14 +71,15 @@ RillProcessor::~RillProcessor() {
 bool RillProcessor::isBusesLayoutSupported(const BusesLayout& layouts) const {
     const juce::AudioChannelSet in = layouts.getMainInputChannelSet();
     const juce::AudioChannelSet out = layouts.getMainOutputChannelSet();
-    return in == out && (out == juce::AudioChannelSet::mono() || out == juce::AudioChannelSet::stereo());
+    return in == out &&
+           (out == juce::AudioChannelSet::mono() || out == juce::AudioChannelSet::stereo());
 }
 
 void RillProcessor::prepareToPlay(double sample_rate, int /*maximum_block*/) {
     HostConfig config;
     config.sample_rate = static_cast<uint32_t>(std::lround(sample_rate));
-    config.channels = static_cast<uint32_t>(juce::jlimit(1, static_cast<int>(kMaxChannels),
-                                                         getTotalNumOutputChannels()));
+    config.channels = static_cast<uint32_t>(
+        juce::jlimit(1, static_cast<int>(kMaxChannels), getTotalNumOutputChannels()));
     config.max_chunk = kChunkFrames;
     setLatencySamples(static_cast<int>(loader_->prepare(config, read_controls(false))));
 }
@@ -116,7 +118,9 @@ void RillProcessor::load_model(const juce::String& path) {
     loader_->load(path.toStdString(), "", true);
 }
 
-void RillProcessor::unload_model() { loader_->unload(); }
+void RillProcessor::unload_model() {
+    loader_->unload();
+}
 
 void RillProcessor::model_finished(const ModelStatus& status, bool apply_defaults) {
     for (size_t i = 0; i < kParamSlots; ++i)
@@ -154,8 +158,12 @@ void RillProcessor::setStateInformation(const void* data, int size) {
         loader_->load(model->path.toStdString(), model->hash.toStdString(), false);
 }
 
-juce::AudioProcessorEditor* RillProcessor::createEditor() { return new RillEditor(*this); }
+juce::AudioProcessorEditor* RillProcessor::createEditor() {
+    return new RillEditor(*this);
+}
 
 } // namespace rill::plugin
 
-juce::AudioProcessor* JUCE_CALLTYPE createPluginFilter() { return new rill::plugin::RillProcessor(); }
+juce::AudioProcessor* JUCE_CALLTYPE createPluginFilter() {
+    return new rill::plugin::RillProcessor();
+}

@@ -17,7 +17,8 @@ void write_state(juce::AudioProcessorValueTreeState& parameters, const SavedMode
 
 std::optional<SavedModel> read_state(juce::AudioProcessorValueTreeState& parameters,
                                      const void* data, int size) {
-    const std::unique_ptr<juce::XmlElement> xml = juce::AudioProcessor::getXmlFromBinary(data, size);
+    const std::unique_ptr<juce::XmlElement> xml =
+        juce::AudioProcessor::getXmlFromBinary(data, size);
     if (!xml || !xml->hasTagName(parameters.state.getType()))
         return std::nullopt;
     const juce::ValueTree state = juce::ValueTree::fromXml(*xml);

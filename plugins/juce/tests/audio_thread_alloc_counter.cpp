@@ -28,8 +28,12 @@ AudioThreadAllocScope::AudioThreadAllocScope() {
     g_count = 0;
     t_counting = true;
 }
-AudioThreadAllocScope::~AudioThreadAllocScope() { t_counting = false; }
-size_t AudioThreadAllocScope::count() const { return g_count.load(); }
+AudioThreadAllocScope::~AudioThreadAllocScope() {
+    t_counting = false;
+}
+size_t AudioThreadAllocScope::count() const {
+    return g_count.load();
+}
 } // namespace rill::plugin::test
 
 extern "C" {
@@ -67,8 +71,18 @@ void* operator new(size_t n) {
         throw std::bad_alloc();
     return p;
 }
-void* operator new[](size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { free(p); }
-void operator delete[](void* p) noexcept { free(p); }
-void operator delete(void* p, size_t) noexcept { free(p); }
-void operator delete[](void* p, size_t) noexcept { free(p); }
+void* operator new[](size_t n) {
+    return operator new(n);
+}
+void operator delete(void* p) noexcept {
+    free(p);
+}
+void operator delete[](void* p) noexcept {
+    free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+    free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+    free(p);
+}

@@ -107,16 +107,20 @@ int main(int argc, char** argv) {
     const float sample_rate = static_cast<float>(rate);
     const LV2_URID atom_int = map.map(&urids, LV2_ATOM__Int);
     const LV2_Options_Option options[] = {
-        {LV2_OPTIONS_INSTANCE, 0, map.map(&urids, LV2_BUF_SIZE__minBlockLength), sizeof(int32_t), atom_int, &min_block},
-        {LV2_OPTIONS_INSTANCE, 0, map.map(&urids, LV2_BUF_SIZE__maxBlockLength), sizeof(int32_t), atom_int, &max_block},
-        {LV2_OPTIONS_INSTANCE, 0, map.map(&urids, LV2_BUF_SIZE__nominalBlockLength), sizeof(int32_t), atom_int, &nominal_block},
+        {LV2_OPTIONS_INSTANCE, 0, map.map(&urids, LV2_BUF_SIZE__minBlockLength), sizeof(int32_t),
+         atom_int, &min_block},
+        {LV2_OPTIONS_INSTANCE, 0, map.map(&urids, LV2_BUF_SIZE__maxBlockLength), sizeof(int32_t),
+         atom_int, &max_block},
+        {LV2_OPTIONS_INSTANCE, 0, map.map(&urids, LV2_BUF_SIZE__nominalBlockLength),
+         sizeof(int32_t), atom_int, &nominal_block},
         {LV2_OPTIONS_INSTANCE, 0, map.map(&urids, LV2_PARAMETERS__sampleRate), sizeof(float),
          map.map(&urids, LV2_ATOM__Float), &sample_rate},
         {LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, nullptr}};
     LV2_Feature map_feature{LV2_URID__map, &map}, unmap_feature{LV2_URID__unmap, &unmap};
     LV2_Feature options_feature{LV2_OPTIONS__options, const_cast<LV2_Options_Option*>(options)};
     LV2_Feature bounded{LV2_BUF_SIZE__boundedBlockLength, nullptr};
-    const LV2_Feature* features[] = {&map_feature, &unmap_feature, &options_feature, &bounded, nullptr};
+    const LV2_Feature* features[] = {&map_feature, &unmap_feature, &options_feature, &bounded,
+                                     nullptr};
 
     LilvInstance* instance = lilv_plugin_instantiate(plugin, rate, features);
     if (!instance)
@@ -154,7 +158,8 @@ int main(int argc, char** argv) {
             if (!is_input && (lilv_port_has_property(plugin, port, reports_latency) ||
                               lilv_port_supports_event(plugin, port, latency_designation)))
                 latency_port = &controls[p];
-            LilvNode* designation = lilv_port_get(plugin, port, lilv_new_uri(world, LV2_CORE__designation));
+            LilvNode* designation =
+                lilv_port_get(plugin, port, lilv_new_uri(world, LV2_CORE__designation));
             if (designation && lilv_node_equals(designation, latency_designation))
                 latency_port = &controls[p];
             lilv_node_free(designation);
@@ -201,7 +206,9 @@ int main(int argc, char** argv) {
         long blocks = 0;
         for (; blocks < 20000 && static_cast<long>(*latency_port) != settle_latency; ++blocks) {
             run(silence.data(), nullptr, block);
-            struct timespec ms{0, 1000000};
+            struct timespec ms {
+                0, 1000000
+            };
             nanosleep(&ms, nullptr);
         }
         if (static_cast<long>(*latency_port) != settle_latency)
@@ -214,7 +221,8 @@ int main(int argc, char** argv) {
     padded.resize(input.size() + static_cast<size_t>(latency), 0.0f);
     std::vector<float> output(padded.size(), 0.0f);
     for (size_t offset = 0; offset < padded.size(); offset += static_cast<size_t>(block)) {
-        const int n = static_cast<int>(std::min<size_t>(static_cast<size_t>(block), padded.size() - offset));
+        const int n =
+            static_cast<int>(std::min<size_t>(static_cast<size_t>(block), padded.size() - offset));
         run(padded.data() + offset, output.data() + offset, n);
     }
     lilv_instance_deactivate(instance);
@@ -238,8 +246,10 @@ int main(int argc, char** argv) {
             return fail(std::string(reference) + " does not have the input's length and rate");
         double worst = 0;
         for (size_t n = static_cast<size_t>(compare_from); n < expected.size(); ++n)
-            worst = std::max(worst, static_cast<double>(std::fabs(output[n + static_cast<size_t>(latency)] - expected[n])));
-        std::printf("max |out[n + %ld] - ref[n]| for n >= %ld: %.3g\n", latency, compare_from, worst);
+            worst = std::max(worst, static_cast<double>(std::fabs(
+                                        output[n + static_cast<size_t>(latency)] - expected[n])));
+        std::printf("max |out[n + %ld] - ref[n]| for n >= %ld: %.3g\n", latency, compare_from,
+                    worst);
         if (!(worst <= 1e-5))
             return fail("the plugin's output differs from the reference");
     }

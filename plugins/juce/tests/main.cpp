@@ -13,7 +13,9 @@ namespace rill::plugin::test {
 namespace {
 TestPaths g_paths;
 }
-const TestPaths& paths() { return g_paths; }
+const TestPaths& paths() {
+    return g_paths;
+}
 } // namespace rill::plugin::test
 
 int main(int argc, char** argv) {
@@ -34,8 +36,8 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    const juce::File work =
-        juce::File::getSpecialLocation(juce::File::tempDirectory).getNonexistentChildFile("rill-plugin-tests", "");
+    const juce::File work = juce::File::getSpecialLocation(juce::File::tempDirectory)
+                                .getNonexistentChildFile("rill-plugin-tests", "");
     work.createDirectory();
     p.work = work.getFullPathName().toStdString();
     setenv("HOME", p.work.c_str(), 1);

@@ -66,7 +66,8 @@ Signal make_signal(int channels, size_t frames, double sample_rate, unsigned see
             const double t = static_cast<double>(i) / sample_rate;
             s[static_cast<size_t>(c)][i] =
                 static_cast<float>(0.4 * std::sin(2 * M_PI * (110.0 * (c + 1)) * t) *
-                                   (0.5 + 0.5 * std::sin(2 * M_PI * 1.3 * t))) + noise(rng);
+                                   (0.5 + 0.5 * std::sin(2 * M_PI * 1.3 * t))) +
+                noise(rng);
         }
     return s;
 }
@@ -87,7 +88,8 @@ Signal library_output(const std::string& model_path, const Signal& input,
         for (const auto& [index, value] : params)
             stream.set_param(index, value);
         for (size_t offset = 0; offset < input[c].size(); offset += 512) {
-            const uint32_t n = static_cast<uint32_t>(std::min<size_t>(512, input[c].size() - offset));
+            const uint32_t n =
+                static_cast<uint32_t>(std::min<size_t>(512, input[c].size() - offset));
             const float* in = input[c].data() + offset;
             float* o = out[c].data() + offset;
             stream.process(&in, &o, n);

@@ -18,9 +18,15 @@ namespace {
 
 constexpr double kModelRate = 44100.0;
 
-std::string passthrough() { return paths().models + "/passthrough_44k.rill"; }
-std::string passthrough_stereo() { return paths().models + "/passthrough_stereo_44k.rill"; }
-std::string broken() { return paths().models + "/broken.rill"; }
+std::string passthrough() {
+    return paths().models + "/passthrough_44k.rill";
+}
+std::string passthrough_stereo() {
+    return paths().models + "/passthrough_stereo_44k.rill";
+}
+std::string broken() {
+    return paths().models + "/broken.rill";
+}
 
 std::vector<int> varying_blocks() {
     std::vector<int> blocks{1, 7, 64, 480, 513, 8192, 0, 3};
@@ -42,9 +48,10 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, siz
 }
 
 size_t argmax_abs(const std::vector<float>& x) {
-    return static_cast<size_t>(std::max_element(x.begin(), x.end(), [](float a, float b) {
-                                   return std::fabs(a) < std::fabs(b);
-                               }) - x.begin());
+    return static_cast<size_t>(
+        std::max_element(x.begin(), x.end(),
+                         [](float a, float b) { return std::fabs(a) < std::fabs(b); }) -
+        x.begin());
 }
 
 } // namespace
@@ -155,7 +162,8 @@ TEST(ProcessorLatency, ResamplingKeepsTheReportedLatency) {
         const size_t frames = static_cast<size_t>(rate);
         Signal tone(2, std::vector<float>(frames));
         for (size_t i = 0; i < frames; ++i)
-            tone[0][i] = tone[1][i] = static_cast<float>(0.5 * std::sin(2 * M_PI * 1000.0 * i / rate));
+            tone[0][i] = tone[1][i] =
+                static_cast<float>(0.5 * std::sin(2 * M_PI * 1000.0 * i / rate));
         Signal y = tone;
         half.process(y, varying_blocks());
         EXPECT_LT(max_abs_diff(y[0], tone[0], 4096, latency), 2e-3f) << rate;
@@ -250,7 +258,8 @@ TEST(ProcessorRealtime, NoAllocationWhileAutomatingAnyBlockSizeOrNonFiniteInput)
         AudioThreadAllocScope scope;
         size_t offset = 0;
         for (size_t b = 0; offset < x[0].size(); ++b) {
-            const int n = std::min<int>(blocks[b % blocks.size()], static_cast<int>(x[0].size() - offset));
+            const int n =
+                std::min<int>(blocks[b % blocks.size()], static_cast<int>(x[0].size() - offset));
             // Host automation arrives on the audio thread.
             mix->setValueNotifyingHost(static_cast<float>(b % 100) / 100.0f);
             gain->setValueNotifyingHost(static_cast<float>(b % 13) / 13.0f);
@@ -299,7 +308,8 @@ TEST(ProcessorState, RestoresModelHashAndParameters) {
 }
 
 TEST(ProcessorState, AChangedModelFileLoadsWithAWarning) {
-    const juce::File copy = juce::File(juce::String::fromUTF8(paths().work.c_str())).getChildFile("changing.rill");
+    const juce::File copy =
+        juce::File(juce::String::fromUTF8(paths().work.c_str())).getChildFile("changing.rill");
     ASSERT_TRUE(juce::File(juce::String::fromUTF8(passthrough().c_str())).copyFileTo(copy));
     ProcessorHost a(kModelRate, 2, 512);
     a.load(copy.getFullPathName().toStdString());
@@ -315,7 +325,8 @@ TEST(ProcessorState, AChangedModelFileLoadsWithAWarning) {
 }
 
 TEST(ProcessorState, AMissingModelShowsAnErrorAndPassesAudioThrough) {
-    const juce::File gone = juce::File(juce::String::fromUTF8(paths().work.c_str())).getChildFile("gone.rill");
+    const juce::File gone =
+        juce::File(juce::String::fromUTF8(paths().work.c_str())).getChildFile("gone.rill");
     ASSERT_TRUE(juce::File(juce::String::fromUTF8(paths().drive.c_str())).copyFileTo(gone));
     ProcessorHost a(kModelRate, 2, 512);
     a.load(gone.getFullPathName().toStdString());

@@ -33,7 +33,8 @@ std::vector<float> read_wav(const juce::File& file) {
         return {};
     juce::AudioBuffer<float> buffer(1, static_cast<int>(reader->lengthInSamples));
     reader->read(&buffer, 0, buffer.getNumSamples(), 0, true, false);
-    return std::vector<float>(buffer.getReadPointer(0), buffer.getReadPointer(0) + buffer.getNumSamples());
+    return std::vector<float>(buffer.getReadPointer(0),
+                              buffer.getReadPointer(0) + buffer.getNumSamples());
 }
 
 } // namespace
@@ -82,12 +83,14 @@ TEST(Vst3Host, ScansLoadsAutomatesAndMatchesRillRun) {
     // The host keeps playing (silence) while the plugin loads the model in the background.
     std::vector<float> silence(block, 0.0f);
     juce::MidiBuffer midi;
-    const bool reported = pump_messages_until([&] {
-        float* channel = silence.data();
-        juce::AudioBuffer<float> buffer(&channel, 1, block);
-        plugin->processBlock(buffer, midi);
-        return plugin->getLatencySamples() == 134;
-    }, 3000);
+    const bool reported = pump_messages_until(
+        [&] {
+            float* channel = silence.data();
+            juce::AudioBuffer<float> buffer(&channel, 1, block);
+            plugin->processBlock(buffer, midi);
+            return plugin->getLatencySamples() == 134;
+        },
+        3000);
     ASSERT_TRUE(reported) << "latency " << plugin->getLatencySamples();
 
     juce::AudioProcessorParameter* drive = nullptr;
@@ -113,7 +116,8 @@ TEST(Vst3Host, ScansLoadsAutomatesAndMatchesRillRun) {
     plugin->releaseResources();
 
     const juce::File work(juce::String::fromUTF8(paths().work.c_str()));
-    const juce::File in_wav = work.getChildFile("vst3_in.wav"), out_wav = work.getChildFile("vst3_rill_run.wav");
+    const juce::File in_wav = work.getChildFile("vst3_in.wav"),
+                     out_wav = work.getChildFile("vst3_rill_run.wav");
     write_wav(in_wav, input[0], rate);
     const std::string command = "'" + paths().rill + "' run '" + paths().drive + "' '" +
                                 in_wav.getFullPathName().toStdString() + "' '" +

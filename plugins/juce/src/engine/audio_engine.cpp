@@ -17,7 +17,9 @@ void raise_peak(std::atomic<float>& peak, const float* x, uint32_t frames) noexc
 
 } // namespace
 
-AudioEngine::AudioEngine() { prepare(HostConfig{}, nullptr, Controls{}); }
+AudioEngine::AudioEngine() {
+    prepare(HostConfig{}, nullptr, Controls{});
+}
 
 AudioEngine::~AudioEngine() {
     free_all();
@@ -60,12 +62,14 @@ void AudioEngine::prepare(const HostConfig& config, std::unique_ptr<ModelRunner>
     bypass_.reset(controls.bypass ? 1.0f : 0.0f, smooth);
     for (uint32_t s = 0; s < kParamSlots; ++s)
         slots_[s].reset(std::clamp(controls.slots[s], 0.0f, 1.0f), smooth);
-    fade_frames_ = std::max<uint32_t>(1, static_cast<uint32_t>(config_.sample_rate * kCrossfadeSeconds));
+    fade_frames_ =
+        std::max<uint32_t>(1, static_cast<uint32_t>(config_.sample_rate * kCrossfadeSeconds));
     fade_pos_ = 0;
 }
 
 std::unique_ptr<ModelRunner> AudioEngine::offer(std::unique_ptr<ModelRunner> runner) noexcept {
-    return std::unique_ptr<ModelRunner>(offered_.exchange(runner.release(), std::memory_order_acq_rel));
+    return std::unique_ptr<ModelRunner>(
+        offered_.exchange(runner.release(), std::memory_order_acq_rel));
 }
 
 std::unique_ptr<ModelRunner> AudioEngine::take_retired() noexcept {
@@ -107,7 +111,8 @@ void AudioEngine::render(ModelRunner& runner, uint32_t frames,
         const float* dry = dry_[c].data();
         float* y = out[c].data();
         for (uint32_t i = 0; i < frames; ++i) {
-            const float mixed = out_ramp_[i] * (mix_ramp_[i] * wet[i] + (1.0f - mix_ramp_[i]) * dry[i]);
+            const float mixed =
+                out_ramp_[i] * (mix_ramp_[i] * wet[i] + (1.0f - mix_ramp_[i]) * dry[i]);
             y[i] = bypass_ramp_[i] * dry[i] + (1.0f - bypass_ramp_[i]) * mixed;
         }
     }
@@ -132,8 +137,8 @@ void AudioEngine::process(float* const* io, uint32_t channels, uint32_t frames,
         bool gliding = false;
         for (const LinearRamp& slot : slots_)
             gliding = gliding || slot.moving();
-        const uint32_t n = std::min({frames - offset, config_.max_chunk,
-                                     gliding ? kParamStepFrames : config_.max_chunk});
+        const uint32_t n = std::min(
+            {frames - offset, config_.max_chunk, gliding ? kParamStepFrames : config_.max_chunk});
         for (uint32_t i = 0; i < n; ++i) {
             mix_ramp_[i] = mix_.next();
             in_ramp_[i] = input_gain_.next();
@@ -175,7 +180,8 @@ void AudioEngine::process(float* const* io, uint32_t channels, uint32_t frames,
                 fade_ramp_[i] = std::min(1.0f, static_cast<float>(fade_pos_) / fade_frames_);
             for (uint32_t c = 0; c < config_.channels; ++c)
                 for (uint32_t i = 0; i < n; ++i)
-                    out_a_[c][i] = fade_ramp_[i] * out_a_[c][i] + (1.0f - fade_ramp_[i]) * out_b_[c][i];
+                    out_a_[c][i] =
+                        fade_ramp_[i] * out_a_[c][i] + (1.0f - fade_ramp_[i]) * out_b_[c][i];
             if (fade_pos_ >= fade_frames_) {
                 retired_.store(fading_, std::memory_order_release);
                 fading_ = nullptr;
@@ -190,10 +196,12 @@ void AudioEngine::process(float* const* io, uint32_t channels, uint32_t frames,
         offset += n;
     }
 
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const double load = seconds * config_.sample_rate / frames;
-    dsp_load_.store(static_cast<float>(0.9 * dsp_load_.load(std::memory_order_relaxed) + 0.1 * load),
-                    std::memory_order_relaxed);
+    dsp_load_.store(
+        static_cast<float>(0.9 * dsp_load_.load(std::memory_order_relaxed) + 0.1 * load),
+        std::memory_order_relaxed);
 }
 
 float AudioEngine::take_input_peak(uint32_t channel) noexcept {

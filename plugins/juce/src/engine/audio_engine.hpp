@@ -73,7 +73,8 @@ public:
 private:
     void take_offered() noexcept;
     // Runs `runner` on scaled_ (model input) and dry_ (raw input, delayed in place) into `out`.
-    void render(ModelRunner& runner, uint32_t frames, std::vector<std::vector<float>>& out) noexcept;
+    void render(ModelRunner& runner, uint32_t frames,
+                std::vector<std::vector<float>>& out) noexcept;
     void free_all() noexcept;
 
     HostConfig config_;

@@ -12,7 +12,8 @@ std::vector<char> read_file(const std::string& path) {
     std::ifstream file(path, std::ios::binary);
     if (!file)
         throw std::runtime_error("the file does not exist or cannot be opened");
-    std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    std::vector<char> bytes((std::istreambuf_iterator<char>(file)),
+                            std::istreambuf_iterator<char>());
     if (file.bad())
         throw std::runtime_error("the file cannot be read");
     return bytes;
@@ -84,7 +85,9 @@ void ModelLoader::load(const std::string& path, const std::string& expected_hash
     wake_.notify_all();
 }
 
-void ModelLoader::unload() { load("", "", false); }
+void ModelLoader::unload() {
+    load("", "", false);
+}
 
 ModelStatus ModelLoader::status() const {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -50,7 +50,7 @@ struct ModelRunner::Lane {
     rill::Stream stream;
     std::vector<uint32_t> sources; // host channel feeding each model input
     std::vector<std::unique_ptr<Resampler>> up, down;
-    std::vector<Fifo> fifos;                          // per model output (resampled only)
+    std::vector<Fifo> fifos; // per model output (resampled only)
     std::vector<std::vector<float>> model_in, model_out, host_out, resampled;
     std::vector<const float*> in_ptrs;
     std::vector<float*> out_ptrs;
@@ -131,7 +131,8 @@ void ModelRunner::plan_resampling(const rill_model_info& info) {
         for (uint32_t c = 0; c < info.output_channels; ++c) {
             lane->down.push_back(std::make_unique<Resampler>(model_rate_, config_.sample_rate,
                                                              down_delay_, stream_block));
-            lane->fifos.emplace_back(4 * config_.max_chunk + lane->down.back()->max_output_frames());
+            lane->fifos.emplace_back(4 * config_.max_chunk +
+                                     lane->down.back()->max_output_frames());
         }
         lane->resampled.assign(info.output_channels,
                                std::vector<float>(lane->down.front()->max_output_frames(), 0.0f));
@@ -167,7 +168,8 @@ void ModelRunner::process(const float* const* in, float* const* wet, uint32_t fr
         }
         size_t model_frames = 0;
         for (size_t c = 0; c < lane.up.size(); ++c) {
-            model_frames = lane.up[c]->process(in[lane.sources[c]], frames, lane.model_in[c].data());
+            model_frames =
+                lane.up[c]->process(in[lane.sources[c]], frames, lane.model_in[c].data());
             lane.in_ptrs[c] = lane.model_in[c].data();
         }
         for (size_t c = 0; c < lane.out_ptrs.size(); ++c)
@@ -176,8 +178,8 @@ void ModelRunner::process(const float* const* in, float* const* wet, uint32_t fr
             lane.stream.process(lane.in_ptrs.data(), lane.out_ptrs.data(),
                                 static_cast<uint32_t>(model_frames));
         for (size_t c = 0; c < lane.down.size(); ++c) {
-            const size_t n =
-                lane.down[c]->process(lane.model_out[c].data(), model_frames, lane.resampled[c].data());
+            const size_t n = lane.down[c]->process(lane.model_out[c].data(), model_frames,
+                                                   lane.resampled[c].data());
             lane.fifos[c].push(lane.resampled[c].data(), n);
             if (!lane.fifos[c].pop(lane.host_out[c].data(), frames))
                 ++underruns_;

@@ -36,12 +36,14 @@ double Resampler::half_width(uint32_t in_rate, uint32_t out_rate) {
 }
 
 size_t Resampler::max_output_frames(uint32_t in_rate, uint32_t out_rate, size_t max_input_frames) {
-    return static_cast<size_t>(std::ceil(static_cast<double>(max_input_frames) * out_rate / in_rate)) + 2;
+    return static_cast<size_t>(
+               std::ceil(static_cast<double>(max_input_frames) * out_rate / in_rate)) +
+           2;
 }
 
 Resampler::Resampler(uint32_t in_rate, uint32_t out_rate, double delay, size_t max_input_frames)
-    : in_rate_(in_rate), out_rate_(out_rate), delay_(delay),
-      width_(half_width(in_rate, out_rate)), max_input_(max_input_frames) {
+    : in_rate_(in_rate), out_rate_(out_rate), delay_(delay), width_(half_width(in_rate, out_rate)),
+      max_input_(max_input_frames) {
     max_output_ = max_output_frames(in_rate, out_rate, max_input_frames);
     history_ = static_cast<size_t>(std::ceil(2.0 * width_ + delay_)) + 4;
     const double fc = cutoff(in_rate, out_rate);
@@ -107,8 +109,7 @@ size_t Resampler::process(const float* in, size_t frames, float* out) noexcept {
     // Keep only what the next output frames can still need.
     const double t_next = static_cast<double>(whole_) - delay_ +
                           static_cast<double>(remainder_) / static_cast<double>(out_rate_);
-    const int64_t keep_from =
-        std::min(static_cast<int64_t>(std::floor(t_next - width_)), end - 1);
+    const int64_t keep_from = std::min(static_cast<int64_t>(std::floor(t_next - width_)), end - 1);
     if (keep_from > base_) {
         const size_t drop = static_cast<size_t>(keep_from - base_);
         std::memmove(buffer_.data(), buffer_.data() + drop, (filled_ - drop) * sizeof(float));

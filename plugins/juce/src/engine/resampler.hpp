@@ -42,7 +42,7 @@ private:
     uint64_t in_rate_, out_rate_;
     double delay_, width_;
     size_t max_input_, max_output_, history_;
-    std::vector<float> table_; // h(|t|) at kTableResolution points per input frame
+    std::vector<float> table_;  // h(|t|) at kTableResolution points per input frame
     std::vector<float> buffer_; // input frames base_ .. base_ + filled_ - 1
     int64_t base_ = 0;
     size_t filled_ = 0;
