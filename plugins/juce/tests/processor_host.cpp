@@ -24,6 +24,11 @@ void ProcessorHost::prepare() {
     processor_->prepareToPlay(rate_, max_block_);
 }
 
+void ProcessorHost::change_rate(double sample_rate) {
+    rate_ = sample_rate;
+    prepare();
+}
+
 void ProcessorHost::set(const juce::String& id, float plain_value) {
     juce::RangedAudioParameter* p = processor_->parameters().getParameter(id);
     p->setValueNotifyingHost(p->convertTo0to1(plain_value));

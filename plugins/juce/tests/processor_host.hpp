@@ -24,6 +24,8 @@ public:
     // load_model + wait + prepareToPlay again (what a host does after loading a session).
     void load(const std::string& path);
     void prepare();
+    // The host switches to another sample rate (prepareToPlay again).
+    void change_rate(double sample_rate);
     int latency() const { return processor_->getLatencySamples(); }
 
     // Processes `input` in place in blocks whose sizes cycle through `blocks`.

@@ -171,6 +171,23 @@ TEST(ProcessorLatency, ResamplingKeepsTheReportedLatency) {
     }
 }
 
+// The host changes its sample rate with a model loaded: the model is rebuilt for the new rate
+// and the latency follows.
+TEST(ProcessorLatency, FollowsTheHostToAnotherSampleRate) {
+    ProcessorHost host(kModelRate, 2, 512);
+    host.load(passthrough());
+    ASSERT_EQ(host.latency(), 1);
+    for (const double rate : {96000.0, 44100.0}) {
+        host.change_rate(rate);
+        const int latency = host.latency();
+        Signal x = impulse(2, 8192, 500);
+        host.process(x, {256});
+        EXPECT_EQ(argmax_abs(x[0]), 500u + static_cast<size_t>(latency)) << rate;
+        EXPECT_EQ(host.processor().model_status().state, ModelStatus::State::loaded);
+    }
+    EXPECT_EQ(host.latency(), 1);
+}
+
 // A model swap while playing crossfades from the old stream to the new one over
 // kCrossfadeSeconds, exactly, with no allocation on the audio thread meanwhile.
 TEST(ProcessorSwap, CrossfadesFromTheOldModelToTheNewWithoutAllocating) {
