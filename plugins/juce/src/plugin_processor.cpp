@@ -96,20 +96,19 @@ Controls RillProcessor::read_controls(bool force_bypass) const noexcept {
 }
 
 void RillProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer&) {
-    juce::ScopedNoDenormals no_denormals;
-    const int channels = std::min(buffer.getNumChannels(), static_cast<int>(kMaxChannels));
-    engine_.process(buffer.getArrayOfWritePointers(), static_cast<uint32_t>(channels),
-                    static_cast<uint32_t>(buffer.getNumSamples()), read_controls(false));
-    for (int c = channels; c < buffer.getNumChannels(); ++c)
-        buffer.clear(c, 0, buffer.getNumSamples());
+    run(buffer, false);
 }
 
 // The host's own bypass: the delayed dry signal, so the latency stays as reported.
 void RillProcessor::processBlockBypassed(juce::AudioBuffer<float>& buffer, juce::MidiBuffer&) {
+    run(buffer, true);
+}
+
+void RillProcessor::run(juce::AudioBuffer<float>& buffer, bool force_bypass) noexcept {
     juce::ScopedNoDenormals no_denormals;
     const int channels = std::min(buffer.getNumChannels(), static_cast<int>(kMaxChannels));
     engine_.process(buffer.getArrayOfWritePointers(), static_cast<uint32_t>(channels),
-                    static_cast<uint32_t>(buffer.getNumSamples()), read_controls(true));
+                    static_cast<uint32_t>(buffer.getNumSamples()), read_controls(force_bypass));
     for (int c = channels; c < buffer.getNumChannels(); ++c)
         buffer.clear(c, 0, buffer.getNumSamples());
 }

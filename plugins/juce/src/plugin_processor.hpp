@@ -59,6 +59,8 @@ public:
 
 private:
     Controls read_controls(bool force_bypass) const noexcept;
+    // The audio thread's work for processBlock and processBlockBypassed.
+    void run(juce::AudioBuffer<float>& buffer, bool force_bypass) noexcept;
     void model_finished(const ModelStatus& status, bool apply_defaults); // loader thread
 
     juce::AudioProcessorValueTreeState parameters_;
