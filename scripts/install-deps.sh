@@ -18,7 +18,7 @@ PACKAGES=(
   libasound2-dev libfreetype-dev libx11-dev libxrandr-dev libxinerama-dev libxcursor-dev
   libxext-dev                          # the plugin: JUCE's audio devices and X11 windows
   liblilv-dev                          # the plugin's LV2 test host
-  jalv jackd2                          # the plugin live in an LV2 host on JACK's dummy driver
+  jalv jackd2 libjack-jackd2-dev       # JACK: the Standalone's audio, the plugin's live tests
   xvfb xauth imagemagick x11-utils     # the plugin's Standalone test: X server, screenshot
 )
 
