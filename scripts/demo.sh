@@ -23,7 +23,7 @@ fi
 
 scripts/install-deps.sh
 BUILD_DIR=${BUILD_DIR:-build}
-BUILD_DIR="$BUILD_DIR" scripts/build.sh -DRILL_BUILD_TESTS=OFF  # the demo needs only the library and rill
+BUILD_DIR="$BUILD_DIR" scripts/build.sh -DRILL_BUILD_TESTS=OFF -DRILL_BUILD_PLUGINS=OFF  # the demo needs only the library and rill
 RILL="$BUILD_DIR/apps/cli/rill"
 mkdir -p "$(dirname "$OUT")"
 

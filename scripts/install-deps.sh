@@ -17,6 +17,13 @@ PACKAGES=(
   python3-flatbuffers python3-skimage  # TFLite reference reader and the astronaut photo (tests)
   python3 python3-numpy python3-torch  # Python package, PyTorch golden references, training
   espeak-ng sox                        # training data for the bundled model, demo clips
+  juce-modules-source                  # the plugin (JUCE 7.0.5 modules, juceaide, CMake package)
+  libflac-dev libvorbis-dev libogg-dev # the plugin: Debian's JUCE links the system codecs
+  libasound2-dev libfreetype-dev libx11-dev libxrandr-dev libxinerama-dev libxcursor-dev
+  libxext-dev                          # the plugin: JUCE's audio devices and X11 windows
+  liblilv-dev                          # the plugin's LV2 test host
+  jalv jackd2 libjack-jackd2-dev       # JACK: the Standalone's audio, the plugin's live tests
+  xvfb xauth imagemagick x11-utils     # the plugin's Standalone test: X server, screenshot
 )
 
 missing=()
@@ -44,6 +51,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 "${SUDO[@]}" apt-get update -qq
+# jackd2 asks whether to enable real-time scheduling for its users: no (tests run it without).
+echo "jackd2 jackd/tweak_rt_limits boolean false" | "${SUDO[@]}" debconf-set-selections
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "install-deps: done"

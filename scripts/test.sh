@@ -14,7 +14,7 @@ scripts/build.sh "${extra[@]}"
 if [ "${RILL_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== sanitizers (address, undefined)"
   BUILD_DIR=build-asan scripts/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DRILL_ENABLE_SANITIZERS=ON -DRILL_BUILD_APPS=OFF "${extra[@]}"
+    -DRILL_ENABLE_SANITIZERS=ON -DRILL_BUILD_APPS=OFF -DRILL_BUILD_PLUGINS=OFF "${extra[@]}"
   # The allocation-counting test replaces malloc, which ASan also does; the Python and install
   # tests and the README quick start load the library into programs not built with ASan.
   (cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
