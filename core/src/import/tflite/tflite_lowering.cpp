@@ -166,17 +166,25 @@ private:
         }
     }
 
+    // A fused activation as unary-step attributes (null for NONE).
+    static nlohmann::json activation_attrs(int8_t activation) {
+        switch (activation) {
+        case 0: return nullptr;
+        case 1: return {{"fn", "relu"}};
+        case 2: return {{"fn", "clip"}, {"alpha", -1.0}, {"beta", 1.0}};
+        case 3: return {{"fn", "clip"}, {"alpha", 0.0}, {"beta", 6.0}};
+        case 4: return {{"fn", "tanh"}};
+        default: fail_unsupported("fused activation " + std::to_string(activation));
+        }
+    }
+
     // The fused activation, then the output name.
     void finish(int32_t out, const std::string& v, int8_t activation, bool out_nchw) {
         nchw_[static_cast<size_t>(out)] = out_nchw;
-        nlohmann::json a;
-        switch (activation) {
-        case 0: l_.alias(name(out), v); return;
-        case 1: a = {{"fn", "relu"}}; break;
-        case 2: a = {{"fn", "clip"}, {"alpha", -1.0}, {"beta", 1.0}}; break;
-        case 3: a = {{"fn", "clip"}, {"alpha", 0.0}, {"beta", 6.0}}; break;
-        case 4: a = {{"fn", "tanh"}}; break;
-        default: fail_unsupported("fused activation " + std::to_string(activation));
+        const nlohmann::json a = activation_attrs(activation);
+        if (a.is_null()) {
+            l_.alias(name(out), v);
+            return;
         }
         l_.emit("unary", {v}, a, 1, {name(out)});
     }
@@ -230,10 +238,12 @@ private:
                 fail_format("needs 4-D input and weights");
             const bool depthwise = op.builtin == 4;
             const std::string w = depthwise ? permuted(in(1), {3, 0, 1, 2}) : permuted(in(1), {0, 3, 1, 2});
-            const std::string y = l_.emit("conv", {x, w, bias(op, 2)},
-                                          {{"strides", {o.stride_h, o.stride_w}}, {"dilations", {o.dilation_h, o.dilation_w}},
-                                           {"pads", pads_for(o, xs, ws[1], ws[2])}, {"group", depthwise ? xs[1] : 1}})[0];
-            finish(out, y, o.activation, true);
+            nlohmann::json attrs = {{"strides", {o.stride_h, o.stride_w}}, {"dilations", {o.dilation_h, o.dilation_w}},
+                                    {"pads", pads_for(o, xs, ws[1], ws[2])}, {"group", depthwise ? xs[1] : 1}};
+            if (const nlohmann::json a = activation_attrs(o.activation); !a.is_null())
+                attrs["activation"] = a; // applied by the conv step while its output is in cache
+            l_.emit("conv", {x, w, bias(op, 2)}, attrs, 1, {name(out)});
+            nchw_[static_cast<size_t>(out)] = true;
             return;
         }
         case 67: // TRANSPOSE_CONV: output_shape, weights OHWI, input, (bias)
