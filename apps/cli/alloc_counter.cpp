@@ -11,14 +11,25 @@ void __libc_free(void*);
 void* __libc_memalign(size_t, size_t);
 }
 
+namespace {
+// Initial-exec TLS of a trivial type: reading it never allocates.
+thread_local bool t_counting = false;
+} // namespace
+
 namespace rill::alloc {
 std::atomic<bool> g_enabled{false};
 std::atomic<size_t> g_count{0};
+
+ThreadScope::ThreadScope() {
+    g_count = 0;
+    t_counting = true;
+}
+ThreadScope::~ThreadScope() { t_counting = false; }
 } // namespace rill::alloc
 
 namespace {
 inline void note() {
-    if (rill::alloc::g_enabled.load(std::memory_order_relaxed))
+    if (t_counting || rill::alloc::g_enabled.load(std::memory_order_relaxed))
         rill::alloc::g_count.fetch_add(1, std::memory_order_relaxed);
 }
 } // namespace

@@ -1,6 +1,8 @@
 // Counts heap allocations made by the whole process (malloc family and operator new, including
-// those inside librill.so, whose calls bind to these definitions) while counting is enabled.
-// The one implementation, used by `rill bench` and by the real-time tests.
+// those inside librill.so, whose calls bind to these definitions) while counting is enabled,
+// or only those of one thread (ThreadScope: the audio thread of a plugin test, while other
+// threads may allocate). The one implementation, used by `rill bench`, the real-time tests and
+// the plugin's tests.
 #pragma once
 
 #include <atomic>
@@ -17,6 +19,16 @@ struct Scope {
         g_enabled = true;
     }
     ~Scope() { g_enabled = false; }
+    size_t count() const { return g_count.load(); }
+};
+
+// Counts the allocations and frees of the constructing thread only, until destroyed.
+class ThreadScope {
+public:
+    ThreadScope();
+    ~ThreadScope();
+    ThreadScope(const ThreadScope&) = delete;
+    ThreadScope& operator=(const ThreadScope&) = delete;
     size_t count() const { return g_count.load(); }
 };
 } // namespace rill::alloc

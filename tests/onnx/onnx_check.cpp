@@ -79,17 +79,9 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
         for (const auto& [name, t] : prog.constants)
             constants[name] = &t;
         const rill::tensor::Program program(prog.desc, constants);
-        rill::Arena sizing;
-        rill::tensor::Program::Buffers b;
-        program.take(sizing, b);
+        const rill::tensor::ProgramInstance instance(program);
+        const rill::tensor::Program::Buffers& b = instance.buffers();
         steps = program.step_count();
-        std::vector<std::byte> state(sizing.state_bytes() + 64), scratch(sizing.scratch_bytes() + 64);
-        auto align = [](std::vector<std::byte>& v) {
-            auto p = reinterpret_cast<uintptr_t>(v.data());
-            return reinterpret_cast<std::byte*>((p + 63) & ~uintptr_t(63));
-        };
-        rill::Arena arena(align(state), sizing.state_bytes(), align(scratch), sizing.scratch_bytes());
-        program.take(arena, b);
         for (size_t i = 0; i < prog.inputs.size(); ++i) {
             const auto it = std::find(names.begin(), names.end(), prog.inputs[i]);
             if (it == names.end())

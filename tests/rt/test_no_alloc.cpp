@@ -2,7 +2,9 @@
 // rill_stream_reset, rill_stream_set_param and state get/set, for every golden model and every
 // extra model file given on the command line (real imported models: GTCRN, Silero VAD), over
 // varying block sizes including 1 and the maximum.
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <random>
 #include <vector>
 
@@ -85,6 +87,32 @@ TEST(RealTime, CounterSeesAllocations) {
         n = counter.count();
     }
     EXPECT_GT(n, 0u);
+}
+
+TEST(RealTime, ThreadCounterSeesOnlyItsThread) {
+    // ThreadScope (the plugin tests' audio-thread counter) counts its own thread's allocations
+    // and frees, and none of another thread's.
+    std::atomic<int> phase{0};
+    std::thread other([&] {
+        while (phase.load() < 1) {
+        }
+        for (int i = 0; i < 100; ++i)
+            delete new int(i);
+        phase = 2;
+    });
+    size_t others = 0, own = 0;
+    {
+        rill::alloc::ThreadScope scope;
+        phase = 1;
+        while (phase.load() < 2) {
+        }
+        others = scope.count();
+        delete new int(1);
+        own = scope.count();
+    }
+    other.join();
+    EXPECT_EQ(others, 0u);
+    EXPECT_EQ(own, 2u);
 }
 
 int main(int argc, char** argv) {

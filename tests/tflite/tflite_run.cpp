@@ -39,15 +39,8 @@ int main(int argc, char** argv) {
         for (const auto& [name, t] : prog.constants)
             constants[name] = &t;
         const rill::tensor::Program program(prog.desc, constants);
-        rill::Arena sizing;
-        rill::tensor::Program::Buffers b;
-        program.take(sizing, b);
-        std::vector<std::byte> state(sizing.state_bytes() + 64), scratch(sizing.scratch_bytes() + 64);
-        auto align = [](std::vector<std::byte>& v) {
-            return reinterpret_cast<std::byte*>((reinterpret_cast<uintptr_t>(v.data()) + 63) & ~uintptr_t(63));
-        };
-        rill::Arena arena(align(state), sizing.state_bytes(), align(scratch), sizing.scratch_bytes());
-        program.take(arena, b);
+        const rill::tensor::ProgramInstance instance(program);
+        const rill::tensor::Program::Buffers& b = instance.buffers();
         if (inputs.size() != program.input_count())
             throw std::runtime_error("the model has " + std::to_string(program.input_count()) + " inputs");
         for (size_t i = 0; i < inputs.size(); ++i) {

@@ -200,4 +200,17 @@ void Program::run(const Buffers& b) const noexcept {
                     static_cast<size_t>(values_[static_cast<size_t>(l.value)].size) * sizeof(float));
 }
 
+ProgramInstance::ProgramInstance(const Program& program) {
+    Arena sizing;
+    program.take(sizing, buffers_);
+    state_.resize(sizing.state_bytes() + Arena::kAlign);
+    scratch_.resize(sizing.scratch_bytes() + Arena::kAlign);
+    auto aligned = [](std::vector<std::byte>& v) {
+        const auto p = reinterpret_cast<uintptr_t>(v.data());
+        return reinterpret_cast<std::byte*>((p + Arena::kAlign - 1) & ~uintptr_t(Arena::kAlign - 1));
+    };
+    Arena arena(aligned(state_), sizing.state_bytes(), aligned(scratch_), sizing.scratch_bytes());
+    program.take(arena, buffers_);
+}
+
 } // namespace rill::tensor

@@ -84,4 +84,15 @@ private:
     static constexpr size_t kMaxPorts = 8; // kernels may read optional inputs up to this index
 };
 
+// A program with memory of its own, for tools and tests that run a program outside a stream.
+class ProgramInstance {
+public:
+    explicit ProgramInstance(const Program& program);
+    const Program::Buffers& buffers() const { return buffers_; }
+
+private:
+    std::vector<std::byte> state_, scratch_;
+    Program::Buffers buffers_;
+};
+
 } // namespace rill::tensor

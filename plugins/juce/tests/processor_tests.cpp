@@ -7,7 +7,7 @@
 #include <cmath>
 #include <random>
 
-#include "audio_thread_alloc_counter.hpp"
+#include "alloc_counter.hpp" // apps/cli: the one allocation counter
 #include "message_pump.hpp"
 #include "processor_host.hpp"
 #include "recent_models.hpp"
@@ -205,7 +205,7 @@ TEST(ProcessorSwap, CrossfadesFromTheOldModelToTheNewWithoutAllocating) {
         host.process_block(y, offset, block);
     host.processor().load_model(juce::String::fromUTF8(paths().drive.c_str()));
     {
-        AudioThreadAllocScope scope;
+        rill::alloc::ThreadScope scope;
         for (; offset + block <= frames; offset += block) {
             host.process_block(y, offset, block);
             if (!swap_at && host.processor().engine().runners_taken() != taken)
@@ -272,7 +272,7 @@ TEST(ProcessorRealtime, NoAllocationWhileAutomatingAnyBlockSizeOrNonFiniteInput)
     ModelParamSlot& drive = host.processor().slot(0);
     size_t allocations = 0;
     {
-        AudioThreadAllocScope scope;
+        rill::alloc::ThreadScope scope;
         size_t offset = 0;
         for (size_t b = 0; offset < x[0].size(); ++b) {
             const int n =
