@@ -89,6 +89,8 @@ TEST(RealTime, CounterSeesAllocations) {
     EXPECT_GT(n, 0u);
 }
 
+static int* volatile g_escape = nullptr;
+
 TEST(RealTime, ThreadCounterSeesOnlyItsThread) {
     // ThreadScope (the plugin tests' audio-thread counter) counts its own thread's allocations
     // and frees, and none of another thread's.
@@ -96,8 +98,10 @@ TEST(RealTime, ThreadCounterSeesOnlyItsThread) {
     std::thread other([&] {
         while (phase.load() < 1) {
         }
-        for (int i = 0; i < 100; ++i)
-            delete new int(i);
+        for (int i = 0; i < 100; ++i) {
+            g_escape = new int(i); // through a volatile: the compiler may not elide the pair
+            delete g_escape;
+        }
         phase = 2;
     });
     size_t others = 0, own = 0;
@@ -107,7 +111,8 @@ TEST(RealTime, ThreadCounterSeesOnlyItsThread) {
         while (phase.load() < 2) {
         }
         others = scope.count();
-        delete new int(1);
+        g_escape = new int(1);
+        delete g_escape;
         own = scope.count();
     }
     other.join();
