@@ -119,7 +119,7 @@ Shape out_shape(const ConvGeometry& g, size_t spatial) {
 class ConvKernel final : public TensorKernel {
 public:
     ConvKernel(const ConvGeometry& g, Epilogue e, bool one_slope)
-        : g_(g), matvec_(mac_kernels().matvec), epilogue_(e), one_slope_(one_slope) {
+        : g_(g), gemm_(gemm_kernels()), matvec_(mac_kernels().matvec), epilogue_(e), one_slope_(one_slope) {
         pointwise_ = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
                      g.ph_end == 0 && g.pw_end == 0;
         depthwise_ = g.cg() == 1 && g.mg() == 1;
@@ -141,7 +141,7 @@ public:
         }
         const auto& g = g_;
         const int64_t k = g.cg() * g.kh * g.kw, p = g.oh * g.ow;
-        const auto& gemm = gemm_kernels();
+        const GemmKernels& gemm = gemm_;
         for (int64_t n = 0; n < g.n; ++n) {
             for (int64_t gi = 0; gi < g.group; ++gi) {
                 const float* x = in[0] + (n * g.c + gi * g.cg()) * g.ih * g.iw;
@@ -244,6 +244,7 @@ private:
 
     static constexpr int64_t kFewPositions = 16;
     ConvGeometry g_;
+    const GemmKernels& gemm_; // chosen at load, never on the audio thread
     void (*matvec_)(const float*, size_t, const float*, size_t, size_t, float*);
     Epilogue epilogue_;
     bool one_slope_ = false;
@@ -252,7 +253,7 @@ private:
 
 class ConvTransposeKernel final : public TensorKernel {
 public:
-    ConvTransposeKernel(const ConvGeometry& g, const float* w) : g_(g) {
+    ConvTransposeKernel(const ConvGeometry& g, const float* w) : g_(g), gemm_(gemm_kernels()) {
         // a[group][(m, kh, kw), c] = w[group c, m, kh, kw]: the transposed block of each group.
         const int64_t rows = g.mg() * g.kh * g.kw;
         a_.resize(static_cast<size_t>(g.group * rows * g.cg()));
@@ -267,7 +268,7 @@ public:
     void run(const float* const* in, float* const* out, float* col) const noexcept override {
         const auto& g = g_;
         const int64_t rows = g.mg() * g.kh * g.kw, p = g.ih * g.iw, op = g.oh * g.ow;
-        const auto& gemm = gemm_kernels();
+        const GemmKernels& gemm = gemm_;
         std::fill_n(out[0], g.n * g.m * op, 0.0f);
         for (int64_t n = 0; n < g.n; ++n)
             for (int64_t gi = 0; gi < g.group; ++gi) {
@@ -301,6 +302,7 @@ public:
 
 private:
     ConvGeometry g_;
+    const GemmKernels& gemm_; // chosen at load, never on the audio thread
     std::vector<float> a_;
 };
 

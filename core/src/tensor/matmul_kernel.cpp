@@ -11,10 +11,10 @@ class MatmulKernel final : public TensorKernel {
 public:
     MatmulKernel(int64_t m, int64_t k, int64_t n, std::vector<int64_t> a_off,
                  std::vector<int64_t> b_off)
-        : m_(m), k_(k), n_(n), a_off_(std::move(a_off)), b_off_(std::move(b_off)) {}
+        : m_(m), k_(k), n_(n), a_off_(std::move(a_off)), b_off_(std::move(b_off)), gemm_(gemm_kernels()) {}
 
     void run(const float* const* in, float* const* out, float*) const noexcept override {
-        const auto& gemm = gemm_kernels();
+        const GemmKernels& gemm = gemm_;
         for (size_t i = 0; i < a_off_.size(); ++i)
             gemm.gemm(static_cast<size_t>(m_), static_cast<size_t>(n_), static_cast<size_t>(k_),
                       in[0] + a_off_[i], static_cast<size_t>(k_), in[1] + b_off_[i],
@@ -25,6 +25,7 @@ public:
 private:
     int64_t m_, k_, n_;
     std::vector<int64_t> a_off_, b_off_; // per product: offsets of its a and b matrices
+    const GemmKernels& gemm_;             // chosen at load, never on the audio thread
 };
 
 } // namespace
