@@ -7,7 +7,6 @@
 // importer folds them at import), except those listed (one name per line) in CASE_DIR/
 // runtime_inputs. Prints one line per case; exit status 1 if any case fails.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -93,15 +92,8 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
         }
         program.run(b);
         if (g_repeat > 0) {
-            std::vector<double> ms;
-            for (int r = 0; r < g_repeat; ++r) {
-                const auto t0 = std::chrono::steady_clock::now();
-                program.run(b);
-                ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-            }
-            std::sort(ms.begin(), ms.end());
-            std::printf("  per run: p50 %.3f ms, p99 %.3f ms\n", ms[ms.size() / 2],
-                        ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]);
+            const auto t = instance.time_runs(g_repeat);
+            std::printf("  per run: p50 %.3f ms, p99 %.3f ms\n", t.p50_ms, t.p99_ms);
         }
         for (size_t j = 0; j < prog.outputs.size(); ++j) {
             const fs::path p = set / ("output_" + std::to_string(j) + ".pb");

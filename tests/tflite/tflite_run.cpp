@@ -3,7 +3,6 @@
 // more times and prints the per-frame time (p50, p99) and frames per second (1 thread).
 //   rill_tflite_run MODEL.tflite IN0.f32 [IN1.f32 ...] -o OUT_PREFIX [--repeat N]
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -54,15 +53,9 @@ int main(int argc, char** argv) {
         program.run(b);
         std::printf("%zu steps, %zu constants\n", program.step_count(), prog.constants.size());
         if (repeat > 0) {
-            std::vector<double> ms;
-            for (int r = 0; r < repeat; ++r) {
-                const auto t0 = std::chrono::steady_clock::now();
-                program.run(b);
-                ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-            }
-            std::sort(ms.begin(), ms.end());
-            const double p50 = ms[ms.size() / 2], p99 = ms[std::min(ms.size() - 1, ms.size() * 99 / 100)];
-            std::printf("per frame: p50 %.3f ms, p99 %.3f ms, %.1f frames/s (1 thread)\n", p50, p99, 1000.0 / p50);
+            const auto t = instance.time_runs(repeat);
+            std::printf("per frame: p50 %.3f ms, p99 %.3f ms, %.1f frames/s (1 thread)\n", t.p50_ms, t.p99_ms,
+                        1000.0 / t.p50_ms);
         }
         for (size_t j = 0; j < program.output_count(); ++j) {
             const std::string path = prefix + std::to_string(j) + ".f32";

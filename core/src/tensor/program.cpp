@@ -1,6 +1,7 @@
 #include "program.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace rill::tensor {
@@ -200,7 +201,7 @@ void Program::run(const Buffers& b) const noexcept {
                     static_cast<size_t>(values_[static_cast<size_t>(l.value)].size) * sizeof(float));
 }
 
-ProgramInstance::ProgramInstance(const Program& program) {
+ProgramInstance::ProgramInstance(const Program& program) : program_(program) {
     Arena sizing;
     program.take(sizing, buffers_);
     state_.resize(sizing.state_bytes() + Arena::kAlign);
@@ -211,6 +212,19 @@ ProgramInstance::ProgramInstance(const Program& program) {
     };
     Arena arena(aligned(state_), sizing.state_bytes(), aligned(scratch_), sizing.scratch_bytes());
     program.take(arena, buffers_);
+}
+
+ProgramInstance::Times ProgramInstance::time_runs(int repeat) const {
+    std::vector<double> ms;
+    for (int r = 0; r < repeat; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        program_.run(buffers_);
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    if (ms.empty())
+        return {};
+    std::sort(ms.begin(), ms.end());
+    return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
 }
 
 } // namespace rill::tensor
