@@ -5,62 +5,99 @@
 # then of the loop through the plugin (which runs MODEL, a 44.1 kHz model, so it resamples); the
 # difference must equal the latency the plugin reports on its latency port (which jalv passes on
 # to JACK as its ports' latency).
+#
+# The JACK server is the test's environment, not its subject: if jackd itself exits during an
+# attempt (seen once on a loaded CI machine), its log is printed and the attempt is run again on
+# a fresh server, at most three times. A wrong latency, or a plugin that never reports one, fails
+# at once.
 set -euo pipefail
 lv2_dir=$1 uri=$2 model=$3 work=$4
 mkdir -p "$work"
 export HOME=$work LV2_PATH=$lv2_dir RILL_PLUGIN_MODEL=$model
-export JACK_DEFAULT_SERVER=rill-plugin-test-$$
-pids=()
-cleanup() { # the clients first, then the server; each waited for
-    exec 3>&- 2>/dev/null || true
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-        kill "${pids[i]}" 2>/dev/null || true
-        wait "${pids[i]}" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
+readonly server_gone=3
 
-jackd -n "$JACK_DEFAULT_SERVER" --no-realtime -d dummy -r 48000 -p 256 >"$work/jackd.log" 2>&1 &
-pids+=($!)
-jack_wait -w -t 20 >/dev/null
-
-# jalv runs until its stdin closes: a fifo held open by this script.
-rm -f "$work/jalv.stdin"
-mkfifo "$work/jalv.stdin"
-stdbuf -o0 jalv -x -n rill "$uri" <"$work/jalv.stdin" >"$work/jalv.log" 2>&1 &
-pids+=($!)
-exec 3>"$work/jalv.stdin"
-stdbuf -o0 jack_iodelay >"$work/iodelay.log" 2>&1 &
-pids+=($!)
-
-# Bounded waits (polling), not timing checks.
-wait_for() { # CONDITION-COMMAND...
-    for _ in $(seq 1 300); do "$@" && return 0; sleep 0.1; done
-    return 1
+show_logs() {
+    for f in jackd.log jalv.log iodelay.log; do
+        [ -f "$work/$f" ] && { echo "--- last lines of $f"; tail -n 20 "$work/$f"; }
+    done >&2
+    return 0
 }
-ports_ready() { jack_lsp | grep -q "^rill:audio_in_1$" && jack_lsp | grep -q "^jack_delay:in$"; }
-wait_for ports_ready || { echo "jalv or jack_iodelay did not start"; cat "$work/jalv.log"; exit 1; }
-reported() { # the largest figure in "port ... latency = [ min max ] frames" of the plugin's output
-    jack_lsp -l rill:audio_out_1 | grep -Eo "port [a-z]+ latency = \[ [0-9]+ [0-9]+" |
-        awk '{ if ($6 > m) m = $6 } END { printf "%d", m }'
-}
-model_loaded() { [ -n "$(reported)" ] && [ "$(reported)" != 0 ]; }
-wait_for model_loaded || { echo "the plugin never reported a latency"; cat "$work/jalv.log"; exit 1; }
 
-# The last round trip jack_iodelay printed after `lines` lines of its log (a settled value).
-measure() {
-    local from
-    from=$(wc -l <"$work/iodelay.log")
-    settled() { [ "$(tail -n +"$((from + 1))" "$work/iodelay.log" | grep -c "frames")" -ge 8 ]; }
-    wait_for settled || { echo "jack_iodelay measured nothing"; exit 1; }
-    tail -n +"$((from + 1))" "$work/iodelay.log" | grep -Eo "^ *[0-9.]+ frames" | tail -1 | awk '{ printf "%d", $1 }'
+attempt() { # runs in a subshell: its own server, clients and cleanup
+    export JACK_DEFAULT_SERVER=rill-plugin-test-$$-$1
+    pids=() jackd_pid=  # not local: the EXIT trap reads them after attempt returns
+    cleanup() { # the clients first, then the server; each waited for
+        exec 3>&- 2>/dev/null || true
+        for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+            kill "${pids[i]}" 2>/dev/null || true
+            wait "${pids[i]}" 2>/dev/null || true
+        done
+    }
+    trap cleanup EXIT
+    fail() { # CODE MESSAGE: the server's death is reported as such, whatever step noticed it
+        if ! kill -0 "$jackd_pid" 2>/dev/null; then
+            echo "the JACK server exited during the attempt ($2)" >&2; show_logs; exit $server_gone
+        fi
+        echo "$2" >&2; show_logs; exit "$1"
+    }
+
+    jackd -n "$JACK_DEFAULT_SERVER" --no-realtime -d dummy -r 48000 -p 256 >"$work/jackd.log" 2>&1 &
+    jackd_pid=$!
+    pids+=("$jackd_pid")
+    jack_wait -w -t 20 >/dev/null || fail $server_gone "the JACK server did not start"
+
+    # jalv runs until its stdin closes: a fifo held open by this script.
+    rm -f "$work/jalv.stdin"
+    mkfifo "$work/jalv.stdin"
+    stdbuf -o0 jalv -x -n rill "$uri" <"$work/jalv.stdin" >"$work/jalv.log" 2>&1 &
+    pids+=($!)
+    exec 3>"$work/jalv.stdin"
+    stdbuf -o0 jack_iodelay >"$work/iodelay.log" 2>&1 &
+    pids+=($!)
+
+    # Bounded waits (polling), not timing checks.
+    wait_for() { # CONDITION-COMMAND...
+        for _ in $(seq 1 300); do "$@" && return 0; sleep 0.1; done
+        return 1
+    }
+    ports_ready() { jack_lsp | grep -q "^rill:audio_in_1$" && jack_lsp | grep -q "^jack_delay:in$"; }
+    wait_for ports_ready || fail 1 "jalv or jack_iodelay did not start"
+    reported() { # the largest figure in "port ... latency = [ min max ] frames" of the plugin's output
+        jack_lsp -l rill:audio_out_1 | grep -Eo "port [a-z]+ latency = \[ [0-9]+ [0-9]+" |
+            awk '{ if ($6 > m) m = $6 } END { printf "%d", m }'
+    }
+    model_loaded() { local r; r=$(reported) && [ -n "$r" ] && [ "$r" != 0 ]; }
+    wait_for model_loaded || fail 1 "the plugin never reported a latency"
+    local latency
+    latency=$(reported) || fail 1 "could not read the plugin's latency"
+
+    # The last round trip jack_iodelay printed after the current end of its log (settled value).
+    measure() { # LABEL
+        local from
+        from=$(wc -l <"$work/iodelay.log")
+        settled() { [ "$(tail -n +"$((from + 1))" "$work/iodelay.log" | grep -ac "frames")" -ge 8 ]; }
+        wait_for settled || fail 1 "jack_iodelay measured nothing for the $1 loop"
+        tail -n +"$((from + 1))" "$work/iodelay.log" | grep -aEo "^ *[0-9.]+ frames" | tail -1 |
+            awk '{ printf "%d", $1 }'
+    }
+    local direct through
+    jack_connect jack_delay:out jack_delay:in || fail 1 "jack_connect failed (direct loop)"
+    direct=$(measure direct) || exit $?
+    jack_disconnect jack_delay:out jack_delay:in || fail 1 "jack_disconnect failed"
+    jack_connect jack_delay:out rill:audio_in_1 || fail 1 "jack_connect failed (plugin input)"
+    jack_connect rill:audio_out_1 jack_delay:in || fail 1 "jack_connect failed (plugin output)"
+    through=$(measure "plugin's") || exit $?
+    kill -0 "$jackd_pid" 2>/dev/null || fail $server_gone "after the measurements"
+    echo "direct loop $direct frames, through the plugin $through frames, reported latency $latency"
+    [ $((through - direct)) -eq "$latency" ] || fail 1 "the added round trip is not the reported latency"
 }
-jack_connect jack_delay:out jack_delay:in
-direct=$(measure)
-jack_disconnect jack_delay:out jack_delay:in
-jack_connect jack_delay:out rill:audio_in_1
-jack_connect rill:audio_out_1 jack_delay:in
-through=$(measure)
-latency=$(reported)
-echo "direct loop $direct frames, through the plugin $through frames, reported latency $latency"
-[ $((through - direct)) -eq "$latency" ]
+
+for try in 1 2 3; do
+    status=0
+    (attempt "$try") &  # in the background, so that errexit holds inside it
+    wait $! || status=$?
+    [ "$status" -eq "$server_gone" ] || exit "$status"
+    echo "attempt $try: the JACK server went away; starting a fresh one"
+done
+echo "the JACK server exited in every attempt"
+exit 1
