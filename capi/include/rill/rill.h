@@ -116,6 +116,10 @@ RILL_API void rill_model_release(rill_model* model);
 
 #define RILL_KIND_AUDIO 0
 #define RILL_KIND_FRAMES 1 /* a feature/frame signal (e.g. probabilities per hop) */
+#define RILL_KIND_IMAGE 2  /* since 0.2: one video frame per stream frame, planar float; channels =
+                              planes * height * width (rill_model_input_image gives the geometry);
+                              sample_rate is the nominal frame rate. rill_stream_process_image
+                              converts pixels to and from it. */
 
 typedef struct rill_port_info {
     const char* name;      /* owned by the model */
@@ -157,6 +161,21 @@ RILL_API rill_status rill_model_output(const rill_model* model, uint32_t index,
                                       rill_port_info* out);
 RILL_API rill_status rill_model_param(const rill_model* model, uint32_t index,
                                      rill_param_info* out);
+/* Since 0.2: the geometry of an image port (RILL_KIND_IMAGE). */
+typedef struct rill_image_info {
+    uint32_t struct_size;
+    uint32_t width;
+    uint32_t height;
+    uint32_t planes; /* 3 for an RGB input, 1 for a mask or probability output */
+} rill_image_info;
+
+RILL_API void rill_image_info_init(rill_image_info* info);
+/* RILL_ERR_INVALID_ARGUMENT when the port is not an image port. Any thread; does not allocate. */
+RILL_API rill_status rill_model_input_image(const rill_model* model, uint32_t index,
+                                            rill_image_info* out);
+RILL_API rill_status rill_model_output_image(const rill_model* model, uint32_t index,
+                                             rill_image_info* out);
+
 /* Index of a parameter by name, or -1. */
 RILL_API int32_t rill_model_find_param(const rill_model* model, const char* name);
 
@@ -207,6 +226,43 @@ RILL_API void rill_stream_destroy(rill_stream* stream);
  * channel. RT-safe, no allocation. On error, out is filled with silence when out is usable. */
 RILL_API rill_status rill_stream_process(rill_stream* stream, const float* const* in,
                                          float* const* out, uint32_t frames);
+
+/* Since 0.2: pixel layouts of rill_image. 8-bit values map to [0, 1] (v / 255); float pixels are
+ * taken as they are. A 1-plane port reads the luma of colour pixels (0.299 R + 0.587 G +
+ * 0.114 B); a 3-plane port reads gray pixels as R = G = B. Outputs are written clamped to [0, 1]
+ * for 8-bit layouts (round(v * 255)), unclamped for float layouts; a 1-plane output written to a
+ * colour layout fills R, G and B (alpha 255). */
+#define RILL_PIXEL_RGB8 0
+#define RILL_PIXEL_BGR8 1
+#define RILL_PIXEL_RGBA8 2
+#define RILL_PIXEL_BGRA8 3
+#define RILL_PIXEL_GRAY8 4
+#define RILL_PIXEL_GRAY_F32 5 /* one float per pixel */
+#define RILL_PIXEL_RGB_F32 6  /* three interleaved floats per pixel */
+
+/* One video frame in caller memory. Any size: the frame is resampled (bilinear, pixel centres
+ * aligned, the whole frame stretched) to the port's width and height, and an output is resampled
+ * from the port's size to the image's. */
+typedef struct rill_image {
+    uint32_t struct_size;
+    uint32_t width;
+    uint32_t height;
+    uint32_t stride;       /* bytes from one row to the next; 0 = rows packed */
+    uint32_t pixel_format; /* RILL_PIXEL_* */
+    void* data;            /* read for inputs, written for outputs; owned by the caller */
+} rill_image;
+
+RILL_API void rill_image_init(rill_image* image);
+
+/* Since 0.2: processes one video frame through a stream whose ports are all image ports:
+ * in[i] for each input port, out[j] for each output port (out[j] may be NULL to skip that
+ * output). The model's own normalisation (mean, scale) is part of its graph. Checks every
+ * descriptor before touching state: a NULL or malformed image, a stride shorter than a row, a
+ * size above 16384 x 16384 or an unknown pixel format gives RILL_ERR_INVALID_ARGUMENT with the
+ * stream unchanged. RT-safe: no allocation (conversion buffers are taken at stream creation);
+ * cost proportional to the port and image sizes. */
+RILL_API rill_status rill_stream_process_image(rill_stream* stream, const rill_image* const* in,
+                                               const rill_image* const* out);
 
 /* Sets a model parameter (clamped to [min, max]); takes effect at the next process call.
  * Non-finite value: RILL_ERR_INVALID_ARGUMENT. RT-safe. */
