@@ -45,7 +45,7 @@ int cmd_convert(const Args& in_args) {
     const std::string options = take_import_options(args);
     expect_positional(args, 2, "IN OUT.rill");
     const std::string in = args[0], out = args[1];
-    unsigned char head[4] = {0, 0, 0, 0};
+    unsigned char head[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     if (std::FILE* f = std::fopen(in.c_str(), "rb")) {
         const size_t got = std::fread(head, 1, sizeof head, f);
         std::fclose(f);

@@ -1,11 +1,14 @@
 // Real-time safety, proven: zero heap allocations (or frees) inside rill_stream_process,
 // rill_stream_reset, rill_stream_set_param and state get/set, for every golden model and every
 // extra model file given on the command line (real imported models: GTCRN, Silero VAD), over
-// varying block sizes including 1 and the maximum.
+// varying block sizes including 1 and the maximum; and zero inside rill_stream_process_image for
+// the image models given with --image PATH [--options JSON] (SINet with its normalisation, mask
+// plane and temporal smoothing), over inputs of several sizes and pixel formats.
 #include <atomic>
 #include <filesystem>
 #include <thread>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -18,6 +21,11 @@ using CountAllocations = rill::alloc::Scope;
 
 static const char* g_fixtures = nullptr;
 static std::vector<fs::path> g_extra_models;
+struct ImageModel {
+    fs::path path;
+    std::string options;
+};
+static std::vector<ImageModel> g_image_models;
 
 TEST(RealTime, NoAllocationInProcessResetSetParamState) {
     ASSERT_TRUE(g_fixtures);
@@ -76,6 +84,59 @@ TEST(RealTime, NoAllocationInProcessResetSetParamState) {
     EXPECT_GT(models, 0);
 }
 
+TEST(RealTime, NoAllocationInProcessImage) {
+    if (g_image_models.empty())
+        GTEST_SKIP() << "no image model given (--image)";
+    for (const ImageModel& m : g_image_models) {
+        SCOPED_TRACE(m.path.string());
+        rill_load_options opts;
+        rill_load_options_init(&opts);
+        opts.import_options = m.options.empty() ? nullptr : m.options.c_str();
+        rill_model* model = nullptr;
+        ASSERT_EQ(rill_model_load(m.path.c_str(), &opts, &model), RILL_OK) << rill_last_error_detail();
+        rill_stream* stream = nullptr;
+        ASSERT_EQ(rill_stream_create(model, nullptr, &stream), RILL_OK);
+        // Camera-like frames of two sizes and layouts, a mask out at the camera size.
+        std::vector<unsigned char> rgba(640 * 480 * 4), bgr(333 * 250 * 3);
+        std::mt19937 rng(3);
+        for (auto& v : rgba)
+            v = static_cast<unsigned char>(rng());
+        for (auto& v : bgr)
+            v = static_cast<unsigned char>(rng());
+        std::vector<float> mask(640 * 480);
+        rill_image in_a, in_b, out;
+        for (rill_image* d : {&in_a, &in_b, &out})
+            rill_image_init(d);
+        in_a.width = 640, in_a.height = 480, in_a.pixel_format = RILL_PIXEL_RGBA8, in_a.data = rgba.data();
+        in_b.width = 333, in_b.height = 250, in_b.pixel_format = RILL_PIXEL_BGR8, in_b.data = bgr.data();
+        out.width = 640, out.height = 480, out.pixel_format = RILL_PIXEL_GRAY_F32, out.data = mask.data();
+        const rill_image* ins_a[] = {&in_a};
+        const rill_image* ins_b[] = {&in_b};
+        const rill_image* outs[] = {&out};
+        rill_model_info info;
+        rill_model_info_init(&info);
+        rill_model_info_get(model, &info);
+        std::vector<unsigned char> blob(rill_stream_state_size(stream));
+        size_t allocations = 0;
+        {
+            CountAllocations counter;
+            for (int frame = 0; frame < 3; ++frame) {
+                EXPECT_EQ(rill_stream_process_image(stream, frame % 2 ? ins_b : ins_a, outs), RILL_OK);
+                for (uint32_t p = 0; p < info.num_params; ++p)
+                    rill_stream_set_param(stream, p, 0.3f);
+            }
+            rill_stream_state_get(stream, blob.data(), blob.size());
+            rill_stream_reset(stream);
+            rill_stream_state_set(stream, blob.data(), blob.size());
+            EXPECT_EQ(rill_stream_process_image(stream, ins_a, outs), RILL_OK);
+            allocations = counter.count();
+        }
+        EXPECT_EQ(allocations, 0u) << m.path << ": heap allocations in rill_stream_process_image";
+        rill_stream_destroy(stream);
+        rill_model_release(model);
+    }
+}
+
 TEST(RealTime, CounterSeesAllocations) {
     // The test would be worthless if the interposition did not work.
     size_t n = 0;
@@ -124,6 +185,11 @@ int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     g_fixtures = argc > 1 ? argv[1] : nullptr;
     for (int i = 2; i < argc; ++i)
-        g_extra_models.push_back(argv[i]);
+        if (std::string(argv[i]) == "--image" && i + 1 < argc)
+            g_image_models.push_back({argv[++i], ""});
+        else if (std::string(argv[i]) == "--options" && i + 1 < argc && !g_image_models.empty())
+            g_image_models.back().options = argv[++i];
+        else
+            g_extra_models.push_back(argv[i]);
     return RUN_ALL_TESTS();
 }

@@ -8,7 +8,13 @@ anti-aliased resampling, RGB in [0, 1]:
   - general model, regions in its 256x256 frame: mean person probability above 0.8 on the face
     (rows 40-85, columns 105-145) and on the torso (rows 120-200, columns 40-130), below 0.2 in the
     top-left and top-right 40x40 corners (background).
-Usage: test_selfie.py RILL_TFLITE_RUN WORK_DIR"""
+The same models as a user runs them (when the binding is importable: RILL_LIBRARY, PYTHONPATH):
+the .tflite loaded directly through the C API and converted with `rill convert`, the 512x512
+photo given as RGB8 pixels to rill_stream_process_image (the library resamples, half-pixel
+bilinear) with temporal smoothing off: the mask equals the PyTorch reference on the same
+resampled input within 1e-3, the .tflite and the converted .rill give identical masks, and the
+regions above hold on the mask at the photo's size.
+Usage: test_selfie.py RILL_TFLITE_RUN WORK_DIR [RILL_CLI]"""
 import pathlib
 import subprocess
 import sys
@@ -16,6 +22,11 @@ import tarfile
 
 import numpy as np
 from skimage import data, transform
+
+try:
+    import rill
+except ImportError:
+    rill = None
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -37,6 +48,51 @@ def fetch(work):
                 tar.extract(member, models)
         (models / name).unlink()
     return models
+
+
+def bilinear(img, h, w):
+    """Half-pixel-centre bilinear resize of [Hs, Ws, C] (as rill_stream_process_image)."""
+    hs, ws = img.shape[:2]
+    ys = np.clip((np.arange(h) + 0.5) * hs / h - 0.5, 0, hs - 1)
+    xs = np.clip((np.arange(w) + 0.5) * ws / w - 0.5, 0, ws - 1)
+    y0, x0 = ys.astype(int), xs.astype(int)
+    y1, x1 = np.minimum(y0 + 1, hs - 1), np.minimum(x0 + 1, ws - 1)
+    wy, wx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
+    top = img[y0][:, x0] * (1 - wx) + img[y0][:, x1] * wx
+    bottom = img[y1][:, x0] * (1 - wx) + img[y1][:, x1] * wx
+    return top * (1 - wy) + bottom * wy
+
+
+def check_c_api(models, work, cli):
+    """The user's path: direct load and `rill convert`, pixels in, masks out."""
+    pixels = data.astronaut()
+    ok = True
+    for file, (h, w) in [("selfie_segmentation.tflite", (256, 256)),
+                         ("selfie_segmentation_landscape.tflite", (144, 256))]:
+        converted = work / (file + ".rill")
+        subprocess.run([cli, "convert", models / file, converted], check=True, capture_output=True)
+        masks = []
+        for path in (models / file, converted):
+            stream = rill.load(str(path)).stream()
+            stream.set_param("smoothing", 0.0)
+            masks.append(stream.process_image(pixels)[0][..., 0])
+        x = bilinear(pixels.astype(np.float64) / 255, h, w).astype(np.float32)
+        (ref,) = tflite_reference.run(tflite_reference.read_model(models / file), [x[None]])
+        err = np.abs(masks[0] - ref.reshape(h, w)).max()
+        same = np.array_equal(masks[0], masks[1])
+        print(f"C API {file}: max |rill - pytorch reference| = {err:.2e}; .tflite and converted .rill "
+              f"{'identical' if same else 'DIFFER'}")
+        ok = ok and err <= 1e-3 and same
+        if h == 256:
+            stream = rill.load(str(converted)).stream()
+            stream.set_param("smoothing", 0.0)
+            full = stream.process_image(pixels, out_size=(512, 512))[0][..., 0]
+            regions = {"face": full[80:170, 210:290].mean(), "torso": full[240:400, 80:260].mean(),
+                       "top-left corner": full[:80, :80].mean(), "top-right corner": full[:80, -80:].mean()}
+            print("  at 512x512: " + ", ".join(f"{k} {v:.3f}" for k, v in regions.items()))
+            ok = ok and regions["face"] > 0.8 and regions["torso"] > 0.8
+            ok = ok and regions["top-left corner"] < 0.2 and regions["top-right corner"] < 0.2
+    return ok
 
 
 def main():
@@ -63,6 +119,11 @@ def main():
             print("  mean person probability: " + ", ".join(f"{k} {v:.3f}" for k, v in regions.items()))
             ok = ok and regions["face"] > 0.8 and regions["torso"] > 0.8
             ok = ok and regions["top-left corner"] < 0.2 and regions["top-right corner"] < 0.2
+    if len(sys.argv) > 3 and rill is not None:
+        ok = check_c_api(models, work, sys.argv[3]) and ok
+    elif len(sys.argv) > 3:
+        print("the rill binding is not importable: the C API checks cannot run")
+        ok = False
     print("selfie models: " + ("all checks passed" if ok else "FAILED"))
     return 0 if ok else 1
 
