@@ -20,7 +20,24 @@ static void exercise(const uint8_t* data, size_t size) {
     rill_stream_config_init(&cfg);
     cfg.max_block_frames = 64;
     rill_stream* stream = nullptr;
-    if (rill_stream_create(model, &cfg, &stream) == RILL_OK) {
+    rill_image_info image;
+    rill_image_info_init(&image);
+    if (rill_model_input_image(model, 0, &image) == RILL_OK &&
+        rill_stream_create(model, &cfg, &stream) == RILL_OK) { // an image model: one frame
+        std::vector<unsigned char> rgb(40 * 30 * 3, 128);
+        rill_image in, out;
+        rill_image_init(&in);
+        in.width = 40, in.height = 30, in.pixel_format = RILL_PIXEL_RGB8, in.data = rgb.data();
+        out = in;
+        const rill_image* ins[] = {&in};
+        const rill_image* outs[] = {&out, nullptr, nullptr, nullptr};
+        rill_model_info info;
+        rill_model_info_init(&info);
+        rill_model_info_get(model, &info);
+        if (info.num_inputs == 1 && info.num_outputs <= 4)
+            rill_stream_process_image(stream, ins, outs);
+        rill_stream_destroy(stream);
+    } else if (rill_stream_create(model, &cfg, &stream) == RILL_OK) {
         rill_model_info info;
         rill_model_info_init(&info);
         rill_model_info_get(model, &info);
