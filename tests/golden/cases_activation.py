@@ -1,5 +1,5 @@
 """Golden cases for the activations (docs/ops.md "Activations"), each against torch.nn.functional
-on a 4-channel signal spanning roughly [-9, 9]."""
+on a 4-channel signal spanning roughly [-9, 9], and softmax across channels (grouped)."""
 
 import pathlib
 import sys
@@ -51,6 +51,29 @@ def snake():
                    {"alpha": alpha})
 
 
+def softmax_across_groups():
+    """asteroid Conv-TasNet's softmax over sources: channels [n_src=3, N=4], softmax over sources."""
+    torch.manual_seed(13)
+    x = torch.randn(12, T) * 4.0
+    y = torch.softmax(x.view(3, 4, T), dim=0).reshape(12, T)
+    return op_case("act_softmax_groups_axis0", x, y,
+                   [node("a", "softmax", ["x"], attrs={"groups": 3, "axis": 0})])
+
+
+def softmax_within_groups():
+    torch.manual_seed(14)
+    x = torch.randn(12, T) * 4.0
+    y = torch.softmax(x.view(2, 6, T), dim=1).reshape(12, T)
+    return op_case("act_softmax_groups_axis1", x, y,
+                   [node("a", "softmax", ["x"], attrs={"groups": 2})])
+
+
+def softmax_all_channels():
+    torch.manual_seed(15)
+    x = torch.randn(C, T) * 30.0  # large logits: the max subtraction keeps exp finite
+    return op_case("act_softmax", x, torch.softmax(x, dim=0), [node("a", "softmax", ["x"])])
+
+
 CASES = [
     _simple("relu", F.relu),
     _simple("leaky_relu", lambda x: F.leaky_relu(x, 0.2), {"negative_slope": 0.2}, seed=1),
@@ -63,4 +86,7 @@ CASES = [
     prelu_per_channel,
     prelu_single,
     snake,
+    softmax_across_groups,
+    softmax_within_groups,
+    softmax_all_channels,
 ]

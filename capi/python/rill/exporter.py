@@ -30,7 +30,7 @@ import torch.fx as fx
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import export_attention
+from . import export_attention, export_conv_tasnet
 from . import nn as rnn
 from ._capi import Model
 from .format import to_bytes, write_rill
@@ -53,6 +53,8 @@ class Report:
     ops: dict                    # op -> count
     params: list = dataclasses.field(default_factory=list)   # model parameter (knob) names
     max_abs_diff: float = None   # torch offline vs Rill streamed, when example_input was given
+    notes: list = dataclasses.field(default_factory=list)  # e.g. which streaming mode a network
+                                                           # supports and why
 
     @property
     def parameter_count(self):
@@ -65,6 +67,7 @@ class Report:
         if self.params:
             lines.append(f"  params: {', '.join(self.params)}")
         lines += [f"  replaced: {r}" for r in self.replaced]
+        lines += [f"  note: {n}" for n in self.notes]
         if self.max_abs_diff is not None:
             what = " (includes the replaced ops' change)" if self.replaced else ""
             lines.append(f"  max |torch offline - rill streamed|{what} on the example input: "
@@ -172,7 +175,7 @@ class _Unsupported:
 class _Builder:
     def __init__(self, param_names):
         self.param_names = param_names
-        self.nodes, self.tensors, self.replaced = [], {}, []
+        self.nodes, self.tensors, self.replaced, self.notes = [], {}, [], []
         self.names, self.seen = set(), {}
 
     def name(self, base):
@@ -293,6 +296,13 @@ def _module_node(b, name, m, args, kwargs, where):
             try:
                 return export_attention.emit(b, name, m, x)
             except export_attention.LayerExportError as e:
+                raise ExportError(f"{where}: {e}") from e
+        if isinstance(m, rnn.ConvTasNet):
+            _materialise(x, where)
+            _expect_layout(x, BCT, where)
+            try:
+                return export_conv_tasnet.emit(b, name, m, x)
+            except export_conv_tasnet.ConvTasNetExportError as e:
                 raise ExportError(f"{where}: {e}") from e
         if isinstance(m, nn.Conv1d):
             _expect_layout(x, BCT, where)
@@ -699,6 +709,12 @@ def build_graph(module, sample_rate, in_channels=None, params=(), meta=None, inp
     """Traces `module` (in its current train/eval mode) and returns (graph dict, tensors,
     replaced ops) without the C library. in_channels: of the single input when `inputs` is not
     given (default 1)."""
+    g, b = _trace(module, sample_rate, in_channels, params, meta, inputs)
+    return g, b.tensors, b.replaced
+
+
+def _trace(module, sample_rate, in_channels, params, meta, inputs):
+    """build_graph's work: (graph dict, the _Builder with tensors, replaced ops and notes)."""
     inputs = _norm_inputs(inputs, in_channels, sample_rate)
     params = _norm_params(params)
     b = _Builder([p["name"] for p in params])
@@ -757,7 +773,7 @@ def build_graph(module, sample_rate, in_channels=None, params=(), meta=None, inp
          "outputs": g_outputs, "params": params, "nodes": b.nodes,
          "meta": dict({k: str(v) for k, v in (meta or {}).items()},
                       exporter="rill.export (torch.fx)")}
-    return g, b.tensors, b.replaced
+    return g, b
 
 
 # ------------------------------------------------------------------------------------------------
@@ -872,15 +888,16 @@ def export(module, path, *positional, example_input=None, sample_rate=None, inpu
     was_training = module.training
     module.eval()
     try:
-        g, tensors, replaced = build_graph(module, sample_rate, in_channels, params, meta, inputs)
+        g, b = _trace(module, sample_rate, in_channels, params, meta, inputs)
+        tensors = b.tensors
         model = Model(to_bytes(g, tensors))  # validates and plans with the engine before writing
         write_rill(path, g, tensors)
         ops = {}
         for n in g["nodes"]:
             ops[n["op"]] = ops.get(n["op"], 0) + 1
         report = Report(str(path), model.latency_frames, len(g["nodes"]),
-                        int(sum(t.size for t in tensors.values())), replaced, ops,
-                        [p["name"] for p in g["params"]])
+                        int(sum(t.size for t in tensors.values())), b.replaced, ops,
+                        [p["name"] for p in g["params"]], notes=list(b.notes))
         if example_input is not None:
             report.max_abs_diff = compare(module, model, example_input)
     finally:

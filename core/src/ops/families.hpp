@@ -8,6 +8,7 @@ void register_linear_ops(OpRegistry& r);      // linear (ops/linear.cpp)
 void register_stft_ops(OpRegistry& r);        // stft, istft (ops/stft.cpp)
 void register_norm_ops(OpRegistry& r);        // group/layer/channel/cumulative/batch norm
 void register_activation_ops(OpRegistry& r);  // relu ... snake (ops/activation.cpp)
+void register_softmax_ops(OpRegistry& r);     // softmax (ops/softmax.cpp)
 void register_elementwise_ops(OpRegistry& r); // add, sub, mul, gate (ops/elementwise.cpp)
 void register_routing_ops(OpRegistry& r);     // concat, split, slice, delay, identity
 void register_rnn_ops(OpRegistry& r);         // lstm, gru (ops/rnn.cpp)

@@ -13,6 +13,7 @@ const OpRegistry& OpRegistry::instance() {
         register_stft_ops(r);
         register_norm_ops(r);
         register_activation_ops(r);
+        register_softmax_ops(r);
         register_elementwise_ops(r);
         register_routing_ops(r);
         register_rnn_ops(r);

@@ -12,6 +12,9 @@ delayed by the reported latency. Parameter names follow the PyTorch layers they 
     film.py        FiLM driven by named model parameters                    -> film
     recurrent.py   LSTM, GRU, Recurrent (wraps nn.LSTM / nn.GRU)            -> lstm, gru
     delay.py       Delay                                                    -> delay
+    conv_tasnet.py ConvTasNet (asteroid's Conv-TasNet, its state_dict names; exported whole by
+                   export_conv_tasnet.py)   -> conv1d, group_norm, prelu, linear, add, mul,
+                                               softmax, conv_transpose1d, concat
     la_kernels.py  naive recurrences of every linear-attention variant (test oracles)
     linear_attention.py  fla layers: GatedLinearAttention, MultiScaleRetention, DeltaNet,
                    GatedDeltaNet, KimiDeltaAttention         -> linear_attention (+ rotary)
@@ -23,6 +26,7 @@ delayed by the reported latency. Parameter names follow the PyTorch layers they 
 from .activation import Snake
 from .base import Sequential, Stateless, start_stream, stream
 from .conv import Conv1d, ConvTranspose1d
+from .conv_tasnet import ConvTasNet
 from .delay import Delay
 from .film import FiLM
 from .linear_attention import (DeltaNet, GatedDeltaNet, GatedLinearAttention,
@@ -33,7 +37,7 @@ from .recurrent import GRU, LSTM, Recurrent
 from .recurrent_layers import HGRNAttention, Mamba2, mLSTMLayer
 from .stft import ISTFT, STFT
 
-__all__ = ["Conv1d", "ConvTranspose1d", "CumulativeLayerNorm", "Delay", "DeltaNet", "FiLM", "GRU",
+__all__ = ["Conv1d", "ConvTranspose1d", "ConvTasNet", "CumulativeLayerNorm", "Delay", "DeltaNet", "FiLM", "GRU",
            "GatedDeltaNet", "GatedLinearAttention", "HGRNAttention", "KimiDeltaAttention",
            "Mamba2", "MultiScaleRetention", "mLSTMLayer",
            "GroupNorm", "ISTFT", "LSTM", "LayerNorm", "Linear", "Recurrent", "STFT",

@@ -1,0 +1,97 @@
+"""Two-speaker mixtures synthesised locally (nothing is downloaded): utterances from espeak-ng
+(one voice per "speaker": language, variant, speed and pitch), resampled to 8 kHz by sox, cached
+under training/runs/separation/. Train and held-out speakers differ (voices and random seeds).
+
+A mixture is two utterances of different speakers, each cut to a random `segment` window,
+scaled to a random relative level in [-5, 5] dB and summed; the targets are the scaled sources
+(the wsj0-2mix recipe's shape, with synthetic speech)."""
+
+import pathlib
+import random
+import subprocess
+import tempfile
+
+import numpy as np
+
+SAMPLE_RATE = 8000
+WORDS = ("signal river stream bright quiet model buffer sound voice guitar tape warm noise "
+         "seven music random winter orange little engine station moment garden silver pocket "
+         "window paper dancing morning evening yellow thunder gentle rapid hollow crystal "
+         "distant velvet copper marble shadow lantern harbor meadow canyon forty apple seventy "
+         "twelve number below above travel careful simple people water letter").split()
+TRAIN_VOICES = ["en", "en+m3", "en+f2", "en+f4", "de", "fr", "es+m2", "it+f3", "en-us+m7",
+                "nl", "pl+f1", "en+m1", "en-us+f1", "de+m4", "fr+f2"]
+HELDOUT_VOICES = ["en+f3", "pt+m1", "sv+f5", "en-us+m2"]
+
+
+def _run(cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def utterance(rng, speaker, tmp):
+    """One sentence by `speaker` = (voice, speed, pitch): float32 at SAMPLE_RATE, peak 1."""
+    voice, speed, pitch = speaker
+    words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 12)))
+    wav, raw = tmp / "u.wav", tmp / "u.raw"
+    _run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(wav), words])
+    _run(["sox", "-R", str(wav), "-r", str(SAMPLE_RATE), "-c", "1", "-e", "floating-point",
+          "-b", "32", "-t", "raw", str(raw)])
+    x = np.fromfile(raw, dtype="<f4")
+    x = x - float(np.mean(x))
+    return (x / (float(np.max(np.abs(x))) or 1.0)).astype(np.float32)
+
+
+def speakers(split):
+    """(voice, speed, pitch) per speaker: each voice at two speeds/pitches."""
+    rng = random.Random({"train": 11, "heldout": 12, "smoke": 13}[split])
+    voices = HELDOUT_VOICES if split == "heldout" else TRAIN_VOICES
+    if split == "smoke":
+        voices = voices[:3]
+    return [(v, rng.randint(120, 210), rng.randint(25, 75)) for v in voices for _ in range(2)]
+
+
+def make_utterances(split, per_speaker, cache_dir):
+    """{speaker index: [utterances]}, cached as one .npz per split and size."""
+    cache = pathlib.Path(cache_dir) / f"{split}_{per_speaker}.npz"
+    spk = speakers(split)
+    if cache.exists():
+        z = np.load(cache)
+        return {i: [z[f"{i}_{j}"] for j in range(per_speaker)] for i in range(len(spk))}
+    rng = random.Random({"train": 1, "heldout": 2, "smoke": 3}[split])
+    out = {}
+    with tempfile.TemporaryDirectory() as t:
+        for i, s in enumerate(spk):
+            out[i] = [utterance(rng, s, pathlib.Path(t)) for _ in range(per_speaker)]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **{f"{i}_{j}": u for i, us in out.items() for j, u in enumerate(us)})
+    return out
+
+
+def _window(rng, x, n):
+    """A random n-sample window of x (zero-padded at a random offset when x is shorter)."""
+    if len(x) >= n:
+        o = rng.randint(0, len(x) - n)
+        return x[o:o + n]
+    y = np.zeros(n, np.float32)
+    o = rng.randint(0, n - len(x))
+    y[o:o + len(x)] = x
+    return y
+
+
+def mixture(rng, utts, segment):
+    """(mix [T], sources [2, T]) from two different speakers at a random relative level."""
+    a, b = rng.sample(sorted(utts), 2)
+    s1 = _window(rng, rng.choice(utts[a]), segment)
+    s2 = _window(rng, rng.choice(utts[b]), segment)
+    rel_db = rng.uniform(-5, 5)
+    p1, p2 = float(np.mean(s1 ** 2)) + 1e-8, float(np.mean(s2 ** 2)) + 1e-8
+    s2 = s2 * np.sqrt(p1 / p2 * 10 ** (rel_db / 10))
+    src = np.stack([s1, s2])
+    gain = rng.uniform(0.2, 0.9) / (float(np.max(np.abs(src.sum(0)))) or 1.0)
+    src = (src * gain).astype(np.float32)
+    return src.sum(0), src
+
+
+def batch(rng, utts, segment, size):
+    mixes, srcs = zip(*(mixture(rng, utts, segment) for _ in range(size)))
+    return np.stack(mixes)[:, None], np.stack(srcs)   # [B, 1, T], [B, 2, T]
