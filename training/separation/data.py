@@ -1,6 +1,7 @@
 """Two-speaker mixtures synthesised locally (nothing is downloaded): utterances from espeak-ng
 (one voice per "speaker": language, variant, speed and pitch), resampled to 8 kHz by sox, cached
-under training/runs/separation/. Train and held-out speakers differ (voices and random seeds).
+under training/runs/separation/. Train and held-out speakers differ (languages, variants and
+random seeds).
 
 A mixture is two utterances of different speakers, each cut to a random `segment` window,
 scaled to a random relative level in [-5, 5] dB and summed; the targets are the scaled sources
@@ -19,9 +20,18 @@ WORDS = ("signal river stream bright quiet model buffer sound voice guitar tape 
          "window paper dancing morning evening yellow thunder gentle rapid hollow crystal "
          "distant velvet copper marble shadow lantern harbor meadow canyon forty apple seventy "
          "twelve number below above travel careful simple people water letter").split()
-TRAIN_VOICES = ["en", "en+m3", "en+f2", "en+f4", "de", "fr", "es+m2", "it+f3", "en-us+m7",
-                "nl", "pl+f1", "en+m1", "en-us+f1", "de+m4", "fr+f2"]
-HELDOUT_VOICES = ["en+f3", "pt+m1", "sv+f5", "en-us+m2"]
+# Speakers are espeak-ng language x voice-variant pairs at a random speed and pitch. Held-out
+# speakers use languages AND variants that no training speaker uses.
+TRAIN_LANGUAGES = ["en", "en-us", "de", "fr-fr", "es", "it", "nl", "pl", "cs", "ru", "fi", "hu",
+                   "el", "tr", "id", "ro"]
+TRAIN_VARIANTS = ["m1", "m2", "m3", "m4", "m7", "m8", "f1", "f2", "f4", "adam", "Alex", "Andy",
+                  "Annie", "aunty", "belinda", "benjamin", "boris", "caleb", "david", "edward",
+                  "gustave", "iven", "john", "linda", "max", "michel", "miguel", "paul", "pedro",
+                  "quincy", "rob", "robert", "steph", "victor", "zac", "norbert"]
+HELDOUT_LANGUAGES = ["pt", "sv", "da", "sk", "hr", "en-gb-scotland"]
+HELDOUT_VARIANTS = ["m5", "m6", "f3", "f5", "Andrea", "antonio", "ed", "Henrique", "Hugo", "Jacky",
+                    "Lee", "Marco", "Mario", "Mike"]
+SPEAKERS = {"train": 96, "heldout": 12, "smoke": 4}
 
 
 def _run(cmd):
@@ -42,12 +52,12 @@ def utterance(rng, speaker, tmp):
 
 
 def speakers(split):
-    """(voice, speed, pitch) per speaker: each voice at two speeds/pitches."""
+    """(voice, speed, pitch) per speaker: distinct language+variant pairs of the split."""
     rng = random.Random({"train": 11, "heldout": 12, "smoke": 13}[split])
-    voices = HELDOUT_VOICES if split == "heldout" else TRAIN_VOICES
-    if split == "smoke":
-        voices = voices[:3]
-    return [(v, rng.randint(120, 210), rng.randint(25, 75)) for v in voices for _ in range(2)]
+    langs, variants = ((HELDOUT_LANGUAGES, HELDOUT_VARIANTS) if split == "heldout"
+                       else (TRAIN_LANGUAGES, TRAIN_VARIANTS))
+    pairs = rng.sample([f"{l}+{v}" for l in langs for v in variants], SPEAKERS[split])
+    return [(v, rng.randint(120, 210), rng.randint(25, 75)) for v in pairs]
 
 
 def make_utterances(split, per_speaker, cache_dir):

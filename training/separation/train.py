@@ -80,7 +80,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--segment", type=float, default=2.0, help="seconds per training example")
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--per-speaker", type=int, default=40, help="utterances per train speaker")
+    ap.add_argument("--per-speaker", type=int, default=20, help="utterances per train speaker")
     ap.add_argument("--smoke", action="store_true", help="tiny data and model, a few steps")
     ap.add_argument("--out", default=str(ROOT / "training" / "runs" / "separation"))
     args = ap.parse_args()
