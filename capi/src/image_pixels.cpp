@@ -1,8 +1,9 @@
 // Pixel conversion and bilinear resampling for rill_stream_process_image (see image_pixels.hpp).
+// The loops are instantiated per component type (8-bit or float); source rows are resolved once
+// per destination row, source columns once per chunk of destination columns.
 #include "image_pixels.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 namespace rill::capi {
@@ -24,42 +25,142 @@ struct Tap {
     float w;
 };
 
-Tap tap(uint32_t i, uint32_t src, uint32_t dst) {
-    const double s = std::clamp((i + 0.5) * src / dst - 0.5, 0.0, static_cast<double>(src - 1));
-    const auto i0 = static_cast<uint32_t>(s);
-    return Tap{i0, std::min(i0 + 1, src - 1), static_cast<float>(s - i0)};
-}
-
-float component(const unsigned char* pixel, const PixelLayout& l, int index) {
-    if (l.bytes == 1)
-        return pixel[index] * (1.0f / 255.0f);
-    float v;
-    std::memcpy(&v, pixel + static_cast<size_t>(index) * 4, sizeof v);
-    return v;
-}
-
-// Colour c (0 R, 1 G, 2 B, 3 luma) of the pixel at (x, y).
-float read(const rill_image& image, const PixelLayout& l, size_t stride, uint32_t x, uint32_t y, int c) {
-    const auto* pixel = static_cast<const unsigned char*>(image.data) + y * stride +
-                        static_cast<size_t>(x) * l.components * l.bytes;
-    if (c == 0)
-        return component(pixel, l, l.r);
-    if (c == 1)
-        return component(pixel, l, l.g);
-    if (c == 2)
-        return component(pixel, l, l.b);
-    if (l.r == l.g)
-        return component(pixel, l, l.r);
-    return 0.299f * component(pixel, l, l.r) + 0.587f * component(pixel, l, l.g) + 0.114f * component(pixel, l, l.b);
-}
-
-void write(const rill_image& image, const PixelLayout& l, size_t stride, uint32_t x, uint32_t y, int index, float v) {
-    auto* pixel = static_cast<unsigned char*>(image.data) + y * stride + static_cast<size_t>(x) * l.components * l.bytes;
-    if (l.bytes == 1) {
-        pixel[index] = static_cast<unsigned char>(std::lround(std::clamp(std::isnan(v) ? 0.0f : v, 0.0f, 1.0f) * 255.0f));
-        return;
+// Source coordinates of destination indices: s = (i + 0.5) * scale - 0.5, clamped.
+struct Taps {
+    double scale, last;
+    uint32_t src;
+    Taps(uint32_t src_size, uint32_t dst_size)
+        : scale(static_cast<double>(src_size) / dst_size), last(src_size - 1.0), src(src_size) {}
+    Tap operator()(uint32_t i) const {
+        const double s = std::clamp((i + 0.5) * scale - 0.5, 0.0, last);
+        const auto i0 = static_cast<uint32_t>(s);
+        return Tap{i0, std::min(i0 + 1, src - 1), static_cast<float>(s - i0)};
     }
-    std::memcpy(pixel + static_cast<size_t>(index) * 4, &v, sizeof v);
+};
+
+float value(unsigned char c) { return c * (1.0f / 255.0f); }
+float value(float c) { return c; }
+
+void store(unsigned char& c, float v) { // clamped to [0, 1], NaN to 0, rounded to nearest
+    c = static_cast<unsigned char>((v > 0 ? (v < 1 ? v : 1.0f) : 0.0f) * 255.0f + 0.5f);
+}
+void store(float& c, float v) { c = v; }
+
+template <typename T>
+const T* row(const rill_image& image, size_t stride, uint32_t y) {
+    return reinterpret_cast<const T*>(static_cast<const unsigned char*>(image.data) + y * stride);
+}
+
+// Column taps are computed once per chunk of columns (on the stack), then used for every row.
+constexpr uint32_t kChunk = 256;
+
+template <typename T>
+void to_planes(const rill_image& image, const PixelLayout& l, float* dst, uint32_t planes, uint32_t width,
+               uint32_t height) {
+    const size_t stride = stride_of(image, l), plane = static_cast<size_t>(width) * height;
+    const uint32_t n = l.components;
+    const bool gray = l.r == l.g;
+    const Taps rows(image.height, height), columns(image.width, width);
+    Tap tx[kChunk];
+    for (uint32_t x0 = 0; x0 < width; x0 += kChunk) {
+        const uint32_t count = std::min(kChunk, width - x0);
+        for (uint32_t i = 0; i < count; ++i)
+            tx[i] = columns(x0 + i);
+        for (uint32_t y = 0; y < height; ++y) {
+            const Tap ty = rows(y);
+            const T* r0 = row<T>(image, stride, ty.i0);
+            const T* r1 = row<T>(image, stride, ty.i1);
+            float* out = dst + static_cast<size_t>(y) * width + x0;
+            for (uint32_t i = 0; i < count; ++i) {
+                const Tap t = tx[i];
+                const auto lerp = [&](int c) {
+                    const float top = value(r0[t.i0 * n + c]) * (1 - t.w) + value(r0[t.i1 * n + c]) * t.w;
+                    const float bottom = value(r1[t.i0 * n + c]) * (1 - t.w) + value(r1[t.i1 * n + c]) * t.w;
+                    return top * (1 - ty.w) + bottom * ty.w;
+                };
+                if (gray) {
+                    const float v = lerp(l.r);
+                    for (uint32_t p = 0; p < planes; ++p)
+                        out[i + p * plane] = v;
+                    continue;
+                }
+                const float r = lerp(l.r), g = lerp(l.g), b = lerp(l.b);
+                if (planes == 1) {
+                    out[i] = 0.299f * r + 0.587f * g + 0.114f * b;
+                } else {
+                    out[i] = r;
+                    out[i + plane] = g;
+                    out[i + 2 * plane] = b;
+                }
+            }
+        }
+    }
+}
+
+// One plane into a 1-component layout (a mask into GRAY8 or GRAY_F32): the common output.
+template <typename T>
+void plane_to_gray(const float* src, uint32_t width, uint32_t height, const rill_image& image, size_t stride) {
+    const Taps rows(height, image.height), columns(width, image.width);
+    Tap tx[kChunk];
+    for (uint32_t x0 = 0; x0 < image.width; x0 += kChunk) {
+        const uint32_t count = std::min(kChunk, image.width - x0);
+        for (uint32_t i = 0; i < count; ++i)
+            tx[i] = columns(x0 + i);
+        for (uint32_t y = 0; y < image.height; ++y) {
+            const Tap ty = rows(y);
+            const float* a = src + static_cast<size_t>(ty.i0) * width;
+            const float* b = src + static_cast<size_t>(ty.i1) * width;
+            T* out = reinterpret_cast<T*>(static_cast<unsigned char*>(image.data) + y * stride) + x0;
+            for (uint32_t i = 0; i < count; ++i) {
+                const Tap t = tx[i];
+                const float top = a[t.i0] + (a[t.i1] - a[t.i0]) * t.w;
+                const float bottom = b[t.i0] + (b[t.i1] - b[t.i0]) * t.w;
+                store(out[i], top + (bottom - top) * ty.w);
+            }
+        }
+    }
+}
+
+template <typename T>
+void from_planes(const float* src, uint32_t planes, uint32_t width, uint32_t height, const rill_image& image,
+                 const PixelLayout& l) {
+    const size_t stride = stride_of(image, l), plane = static_cast<size_t>(width) * height;
+    const uint32_t n = l.components;
+    const bool gray = l.r == l.g;
+    if (gray && planes == 1)
+        return plane_to_gray<T>(src, width, height, image, stride);
+    const Taps rows(height, image.height), columns(width, image.width);
+    Tap tx[kChunk];
+    for (uint32_t x0 = 0; x0 < image.width; x0 += kChunk) {
+        const uint32_t count = std::min(kChunk, image.width - x0);
+        for (uint32_t i = 0; i < count; ++i)
+            tx[i] = columns(x0 + i);
+        for (uint32_t y = 0; y < image.height; ++y) {
+            const Tap ty = rows(y);
+            T* out = reinterpret_cast<T*>(static_cast<unsigned char*>(image.data) + y * stride) + x0 * n;
+            for (uint32_t i = 0; i < count; ++i, out += n) {
+                const Tap t = tx[i];
+                const auto sample = [&](uint32_t p) {
+                    const float* a = src + p * plane + static_cast<size_t>(ty.i0) * width;
+                    const float* b = src + p * plane + static_cast<size_t>(ty.i1) * width;
+                    const float top = a[t.i0] * (1 - t.w) + a[t.i1] * t.w;
+                    const float bottom = b[t.i0] * (1 - t.w) + b[t.i1] * t.w;
+                    return top * (1 - ty.w) + bottom * ty.w;
+                };
+                const float r = sample(0);
+                const float g = planes == 1 ? r : sample(1), b = planes == 1 ? r : sample(2);
+                if (gray) {
+                    store(out[0], 0.299f * r + 0.587f * g + 0.114f * b);
+                    continue;
+                }
+                store(out[l.r], r);
+                store(out[l.g], g);
+                store(out[l.b], b);
+                if (l.alpha >= 0)
+                    store(out[l.alpha], 1.0f);
+            }
+        }
+    }
 }
 
 } // namespace
@@ -83,56 +184,25 @@ bool image_usable(const rill_image* image) {
     const PixelLayout l = pixel_layout(image->pixel_format);
     if (!l.valid() || image->width < 1 || image->height < 1 || image->width > kMaxSide || image->height > kMaxSide)
         return false;
+    if (l.bytes == 4 && (image->stride % 4 != 0 || reinterpret_cast<uintptr_t>(image->data) % 4 != 0))
+        return false; // float pixels must be float-aligned
     return image->stride == 0 || image->stride >= row_bytes(*image, l);
 }
 
 void image_to_planes(const rill_image& image, float* dst, uint32_t planes, uint32_t width, uint32_t height) {
     const PixelLayout l = pixel_layout(image.pixel_format);
-    const size_t stride = stride_of(image, l);
-    for (uint32_t y = 0; y < height; ++y) {
-        const Tap ty = tap(y, image.height, height);
-        for (uint32_t x = 0; x < width; ++x) {
-            const Tap tx = tap(x, image.width, width);
-            for (uint32_t p = 0; p < planes; ++p) {
-                const int c = planes == 1 ? 3 : static_cast<int>(p);
-                const float top = read(image, l, stride, tx.i0, ty.i0, c) * (1 - tx.w) +
-                                  read(image, l, stride, tx.i1, ty.i0, c) * tx.w;
-                const float bottom = read(image, l, stride, tx.i0, ty.i1, c) * (1 - tx.w) +
-                                     read(image, l, stride, tx.i1, ty.i1, c) * tx.w;
-                dst[(static_cast<size_t>(p) * height + y) * width + x] = top * (1 - ty.w) + bottom * ty.w;
-            }
-        }
-    }
+    if (l.bytes == 1)
+        to_planes<unsigned char>(image, l, dst, planes, width, height);
+    else
+        to_planes<float>(image, l, dst, planes, width, height);
 }
 
 void planes_to_image(const float* src, uint32_t planes, uint32_t width, uint32_t height, const rill_image& image) {
     const PixelLayout l = pixel_layout(image.pixel_format);
-    const size_t stride = stride_of(image, l);
-    const auto sample = [&](uint32_t p, const Tap& tx, const Tap& ty) {
-        const float* plane = src + static_cast<size_t>(p) * width * height;
-        const float top = plane[ty.i0 * width + tx.i0] * (1 - tx.w) + plane[ty.i0 * width + tx.i1] * tx.w;
-        const float bottom = plane[ty.i1 * width + tx.i0] * (1 - tx.w) + plane[ty.i1 * width + tx.i1] * tx.w;
-        return top * (1 - ty.w) + bottom * ty.w;
-    };
-    const bool gray = l.r == l.g;
-    for (uint32_t y = 0; y < image.height; ++y) {
-        const Tap ty = tap(y, height, image.height);
-        for (uint32_t x = 0; x < image.width; ++x) {
-            const Tap tx = tap(x, width, image.width);
-            float rgb[3] = {0, 0, 0};
-            for (uint32_t p = 0; p < 3; ++p)
-                rgb[p] = p < planes ? sample(p, tx, ty) : rgb[0];
-            if (gray) {
-                write(image, l, stride, x, y, 0, planes == 1 ? rgb[0] : 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2]);
-                continue;
-            }
-            write(image, l, stride, x, y, l.r, rgb[0]);
-            write(image, l, stride, x, y, l.g, rgb[1]);
-            write(image, l, stride, x, y, l.b, rgb[2]);
-            if (l.alpha >= 0)
-                write(image, l, stride, x, y, l.alpha, 1.0f);
-        }
-    }
+    if (l.bytes == 1)
+        from_planes<unsigned char>(src, planes, width, height, image, l);
+    else
+        from_planes<float>(src, planes, width, height, image, l);
 }
 
 } // namespace rill::capi

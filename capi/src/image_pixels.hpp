@@ -26,7 +26,7 @@ struct PixelLayout {
 PixelLayout pixel_layout(uint32_t pixel_format);
 
 // True when the descriptor can be read or written: known format, size 1..16384 each way,
-// non-NULL data, stride 0 or at least one row.
+// non-NULL data, stride 0 or at least one row (float layouts: data and stride 4-byte aligned).
 bool image_usable(const rill_image* image);
 
 // Writes `planes` (1 or 3) planes of width x height floats at `dst` from the image.

@@ -248,7 +248,8 @@ typedef struct rill_image {
     uint32_t struct_size;
     uint32_t width;
     uint32_t height;
-    uint32_t stride;       /* bytes from one row to the next; 0 = rows packed */
+    uint32_t stride;       /* bytes from one row to the next; 0 = rows packed (float layouts:
+                              a multiple of 4, and data 4-byte aligned) */
     uint32_t pixel_format; /* RILL_PIXEL_* */
     void* data;            /* read for inputs, written for outputs; owned by the caller */
 } rill_image;
