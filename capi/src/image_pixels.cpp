@@ -51,8 +51,22 @@ const T* row(const rill_image& image, size_t stride, uint32_t y) {
     return reinterpret_cast<const T*>(static_cast<const unsigned char*>(image.data) + y * stride);
 }
 
-// Column taps are computed once per chunk of columns (on the stack), then used for every row.
+// Column taps are computed once per chunk of columns (on the stack), then used for every row:
+// row_fn(y, row tap, first column, column taps, count) for each destination row and chunk.
 constexpr uint32_t kChunk = 256;
+
+template <typename RowFn>
+void for_each_row_chunk(uint32_t src_width, uint32_t src_height, uint32_t width, uint32_t height, RowFn row_fn) {
+    const Taps rows(src_height, height), columns(src_width, width);
+    Tap tx[kChunk];
+    for (uint32_t x0 = 0; x0 < width; x0 += kChunk) {
+        const uint32_t count = std::min(kChunk, width - x0);
+        for (uint32_t i = 0; i < count; ++i)
+            tx[i] = columns(x0 + i);
+        for (uint32_t y = 0; y < height; ++y)
+            row_fn(y, rows(y), x0, tx, count);
+    }
+}
 
 template <typename T>
 void to_planes(const rill_image& image, const PixelLayout& l, float* dst, uint32_t planes, uint32_t width,
@@ -60,14 +74,8 @@ void to_planes(const rill_image& image, const PixelLayout& l, float* dst, uint32
     const size_t stride = stride_of(image, l), plane = static_cast<size_t>(width) * height;
     const uint32_t n = l.components;
     const bool gray = l.r == l.g;
-    const Taps rows(image.height, height), columns(image.width, width);
-    Tap tx[kChunk];
-    for (uint32_t x0 = 0; x0 < width; x0 += kChunk) {
-        const uint32_t count = std::min(kChunk, width - x0);
-        for (uint32_t i = 0; i < count; ++i)
-            tx[i] = columns(x0 + i);
-        for (uint32_t y = 0; y < height; ++y) {
-            const Tap ty = rows(y);
+    for_each_row_chunk(image.width, image.height, width, height,
+                       [&](uint32_t y, Tap ty, uint32_t x0, const Tap* tx, uint32_t count) {
             const T* r0 = row<T>(image, stride, ty.i0);
             const T* r1 = row<T>(image, stride, ty.i1);
             float* out = dst + static_cast<size_t>(y) * width + x0;
@@ -93,21 +101,14 @@ void to_planes(const rill_image& image, const PixelLayout& l, float* dst, uint32
                     out[i + 2 * plane] = b;
                 }
             }
-        }
-    }
+        });
 }
 
 // One plane into a 1-component layout (a mask into GRAY8 or GRAY_F32): the common output.
 template <typename T>
 void plane_to_gray(const float* src, uint32_t width, uint32_t height, const rill_image& image, size_t stride) {
-    const Taps rows(height, image.height), columns(width, image.width);
-    Tap tx[kChunk];
-    for (uint32_t x0 = 0; x0 < image.width; x0 += kChunk) {
-        const uint32_t count = std::min(kChunk, image.width - x0);
-        for (uint32_t i = 0; i < count; ++i)
-            tx[i] = columns(x0 + i);
-        for (uint32_t y = 0; y < image.height; ++y) {
-            const Tap ty = rows(y);
+    for_each_row_chunk(width, height, image.width, image.height,
+                       [&](uint32_t y, Tap ty, uint32_t x0, const Tap* tx, uint32_t count) {
             const float* a = src + static_cast<size_t>(ty.i0) * width;
             const float* b = src + static_cast<size_t>(ty.i1) * width;
             T* out = reinterpret_cast<T*>(static_cast<unsigned char*>(image.data) + y * stride) + x0;
@@ -117,8 +118,7 @@ void plane_to_gray(const float* src, uint32_t width, uint32_t height, const rill
                 const float bottom = b[t.i0] + (b[t.i1] - b[t.i0]) * t.w;
                 store(out[i], top + (bottom - top) * ty.w);
             }
-        }
-    }
+        });
 }
 
 template <typename T>
@@ -129,14 +129,8 @@ void from_planes(const float* src, uint32_t planes, uint32_t width, uint32_t hei
     const bool gray = l.r == l.g;
     if (gray && planes == 1)
         return plane_to_gray<T>(src, width, height, image, stride);
-    const Taps rows(height, image.height), columns(width, image.width);
-    Tap tx[kChunk];
-    for (uint32_t x0 = 0; x0 < image.width; x0 += kChunk) {
-        const uint32_t count = std::min(kChunk, image.width - x0);
-        for (uint32_t i = 0; i < count; ++i)
-            tx[i] = columns(x0 + i);
-        for (uint32_t y = 0; y < image.height; ++y) {
-            const Tap ty = rows(y);
+    for_each_row_chunk(width, height, image.width, image.height,
+                       [&](uint32_t y, Tap ty, uint32_t x0, const Tap* tx, uint32_t count) {
             T* out = reinterpret_cast<T*>(static_cast<unsigned char*>(image.data) + y * stride) + x0 * n;
             for (uint32_t i = 0; i < count; ++i, out += n) {
                 const Tap t = tx[i];
@@ -159,8 +153,7 @@ void from_planes(const float* src, uint32_t planes, uint32_t width, uint32_t hei
                 if (l.alpha >= 0)
                     store(out[l.alpha], 1.0f);
             }
-        }
-    }
+        });
 }
 
 } // namespace

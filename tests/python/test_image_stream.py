@@ -10,6 +10,7 @@ import numpy as np
 
 import rill
 from rill.format import to_bytes
+from rill.images import resize_bilinear
 
 W, H = 8, 6  # port size
 
@@ -116,19 +117,6 @@ class MaskSmoothing(unittest.TestCase):
         self.assertAlmostEqual(float(got[1, 1]), float(prev[1, 1]), places=6)
 
 
-def bilinear(img, h, w):
-    """Half-pixel-centre bilinear resize of [Hs, Ws, C] (numpy reference)."""
-    hs, ws = img.shape[:2]
-    ys = np.clip((np.arange(h) + 0.5) * hs / h - 0.5, 0, hs - 1)
-    xs = np.clip((np.arange(w) + 0.5) * ws / w - 0.5, 0, ws - 1)
-    y0, x0 = ys.astype(int), xs.astype(int)
-    y1, x1 = np.minimum(y0 + 1, hs - 1), np.minimum(x0 + 1, ws - 1)
-    wy, wx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
-    top = img[y0][:, x0] * (1 - wx) + img[y0][:, x1] * wx
-    bottom = img[y1][:, x0] * (1 - wx) + img[y1][:, x1] * wx
-    return top * (1 - wy) + bottom * wy
-
-
 def normalize_model(order=(2, 1, 0), mean=(0.1, 0.2, 0.3), std=(0.5, 0.25, 2.0)):
     graph = {"inputs": [image_port("image", 3)],
              "outputs": [image_port("out", 3, source="n")],
@@ -142,7 +130,7 @@ class PixelsAndResampling(unittest.TestCase):
         rng = np.random.default_rng(1)
         img = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
         (out,) = normalize_model().stream().process_image(img)
-        x = bilinear(img.astype(np.float64) / 255, H, W)
+        x = resize_bilinear(img.astype(np.float64) / 255, H, W)
         ref = (x[..., [2, 1, 0]] - np.array([0.1, 0.2, 0.3])) / np.array([0.5, 0.25, 2.0])
         np.testing.assert_allclose(out, ref, atol=2e-6)
 
@@ -151,7 +139,7 @@ class PixelsAndResampling(unittest.TestCase):
         img = rng.random((H, W, 3)).astype(np.float32)
         model = normalize_model(order=(0, 1, 2), mean=(0, 0, 0), std=(1, 1, 1))
         (out,) = model.stream().process_image(img, out_size=(29, 17))
-        np.testing.assert_allclose(out, bilinear(img.astype(np.float64), 17, 29), atol=2e-6)
+        np.testing.assert_allclose(out, resize_bilinear(img.astype(np.float64), 17, 29), atol=2e-6)
 
     def test_gray_input_and_bad_descriptors(self):
         model = normalize_model(order=(0, 1, 2), mean=(0, 0, 0), std=(1, 1, 1))

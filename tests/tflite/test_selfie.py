@@ -25,6 +25,7 @@ from skimage import data, transform
 
 try:
     import rill
+    from rill.images import resize_bilinear
 except ImportError:
     rill = None
 
@@ -50,19 +51,6 @@ def fetch(work):
     return models
 
 
-def bilinear(img, h, w):
-    """Half-pixel-centre bilinear resize of [Hs, Ws, C] (as rill_stream_process_image)."""
-    hs, ws = img.shape[:2]
-    ys = np.clip((np.arange(h) + 0.5) * hs / h - 0.5, 0, hs - 1)
-    xs = np.clip((np.arange(w) + 0.5) * ws / w - 0.5, 0, ws - 1)
-    y0, x0 = ys.astype(int), xs.astype(int)
-    y1, x1 = np.minimum(y0 + 1, hs - 1), np.minimum(x0 + 1, ws - 1)
-    wy, wx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
-    top = img[y0][:, x0] * (1 - wx) + img[y0][:, x1] * wx
-    bottom = img[y1][:, x0] * (1 - wx) + img[y1][:, x1] * wx
-    return top * (1 - wy) + bottom * wy
-
-
 def check_c_api(models, work, cli):
     """The user's path: direct load and `rill convert`, pixels in, masks out."""
     pixels = data.astronaut()
@@ -76,7 +64,7 @@ def check_c_api(models, work, cli):
             stream = rill.load(str(path)).stream()
             stream.set_param("smoothing", 0.0)
             masks.append(stream.process_image(pixels)[0][..., 0])
-        x = bilinear(pixels.astype(np.float64) / 255, h, w).astype(np.float32)
+        x = resize_bilinear(pixels.astype(np.float64) / 255, h, w).astype(np.float32)
         (ref,) = tflite_reference.run(tflite_reference.read_model(models / file), [x[None]])
         err = np.abs(masks[0] - ref.reshape(h, w)).max()
         same = np.array_equal(masks[0], masks[1])
