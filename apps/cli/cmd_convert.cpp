@@ -1,7 +1,7 @@
 // rill convert IN OUT.rill [import options]: imports a model file of another format (detected
-// from its first bytes: ONNX models, rwkv.cpp model files) and writes it as .rill, then loads the
-// result through the C API to prove it runs. Import options (import_options.hpp) configure the
-// ONNX importer's streaming wrapper.
+// from its first bytes: ONNX models, TFLite image models, rwkv.cpp model files) and writes it as
+// .rill, then loads the result through the C API to prove it runs. Import options
+// (import_options.hpp) configure the ONNX and TFLite importers' wrappers.
 //
 // The input is first loaded through the C API (the same importer behind librill's boundary,
 // reporting through rill_last_error_detail), so a bad file gives the library's message; the core
@@ -14,6 +14,7 @@
 #include "import_options.hpp"
 #include "rill/core/import_onnx.hpp"
 #include "rill/core/import_rwkv.hpp"
+#include "rill/core/import_tflite.hpp"
 #include "rill/core/model_file.hpp"
 #include "rill/core/rill_file.hpp"
 #include "rill/rill.h"
@@ -53,13 +54,13 @@ int cmd_convert(const Args& in_args) {
     } else {
         throw std::runtime_error("cannot open '" + in + "'");
     }
-    const bool onnx = is_onnx_model(head, sizeof head);
-    if (!is_rwkv_cpp(head, sizeof head) && !onnx)
+    const bool onnx = is_onnx_model(head, sizeof head), tflite = is_tflite_model(head, sizeof head);
+    if (!is_rwkv_cpp(head, sizeof head) && !onnx && !tflite)
         throw std::runtime_error("'" + in +
-                                 "': unsupported input format (rill convert reads ONNX models "
-                                 "and rwkv.cpp model files; .rill files need no conversion)");
-    if (!onnx && !options.empty())
-        usage_error("import options apply to ONNX models only");
+                                 "': unsupported input format (rill convert reads ONNX models, TFLite "
+                                 "models and rwkv.cpp model files; .rill files need no conversion)");
+    if (!onnx && !tflite && !options.empty())
+        usage_error("import options apply to ONNX and TFLite models only");
     load_info(in, "'" + in + "': ", options);
     const RillFile file = read_model_file(in, options);
     const std::vector<unsigned char> bytes = write_rill_memory(file);
@@ -77,11 +78,11 @@ int cmd_convert(const Args& in_args) {
     };
     std::printf("converted %s -> %s\n", in.c_str(), out.c_str());
     std::printf("  %s\n", meta.value("description", std::string()).c_str());
-    if (!onnx)
+    if (!onnx && !tflite)
         std::printf("  architecture %s, %llu layers, d_model %llu, %llu heads, vocabulary %llu\n",
                     meta.value("architecture", std::string("?")).c_str(), number("n_layer"),
                     number("n_embed"), number("heads"), number("vocab"));
-    if (onnx)
+    if (onnx || tflite)
         std::printf("  graph of %zu nodes, %llu weights; %u input channel(s), %u outputs; latency %u "
                     "frames at %g Hz; file %llu bytes\n",
                     file.graph.nodes.size(), static_cast<unsigned long long>(info.num_weights),

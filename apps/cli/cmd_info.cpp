@@ -43,11 +43,13 @@ int cmd_info(const Args& in_args) {
     j["sample_rate"] = rate_json(rate);
     for (const char* key : {"inputs", "outputs"}) {
         j[key] = nlohmann::json::array();
-        for (const Port& p : key[0] == 'i' ? model.inputs() : model.outputs())
-            j[key].push_back({{"name", p.name},
-                              {"kind", p.kind == RILL_KIND_AUDIO ? "audio" : "frames"},
-                              {"channels", p.channels},
+        for (const Port& p : key[0] == 'i' ? model.inputs() : model.outputs()) {
+            const char* kind = p.kind == RILL_KIND_AUDIO ? "audio" : p.kind == RILL_KIND_IMAGE ? "image" : "frames";
+            j[key].push_back({{"name", p.name}, {"kind", kind}, {"channels", p.channels},
                               {"sample_rate", rate_json(p.sample_rate)}});
+            if (p.kind == RILL_KIND_IMAGE)
+                j[key].back().update({{"width", p.width}, {"height", p.height}, {"planes", p.planes}});
+        }
     }
     j["params"] = nlohmann::json::array();
     for (const Param& p : model.params())
@@ -78,10 +80,16 @@ int cmd_info(const Args& in_args) {
     if (*info.license)
         std::printf("  license: %s\n", info.license);
     for (const char* key : {"inputs", "outputs"})
-        for (const auto& p : j[key])
-            std::printf("  %-7s %s: %s, %u channel(s) at %g Hz\n", key[0] == 'i' ? "input" : "output",
-                        p["name"].get<std::string>().c_str(), p["kind"].get<std::string>().c_str(),
-                        p["channels"].get<unsigned>(), p["sample_rate"].get<double>());
+        for (const auto& p : j[key]) {
+            if (p["kind"] == "image")
+                std::printf("  %-7s %s: image %ux%u, %u plane(s) at %g frames/s\n", key[0] == 'i' ? "input" : "output",
+                            p["name"].get<std::string>().c_str(), p["width"].get<unsigned>(),
+                            p["height"].get<unsigned>(), p["planes"].get<unsigned>(), p["sample_rate"].get<double>());
+            else
+                std::printf("  %-7s %s: %s, %u channel(s) at %g Hz\n", key[0] == 'i' ? "input" : "output",
+                            p["name"].get<std::string>().c_str(), p["kind"].get<std::string>().c_str(),
+                            p["channels"].get<unsigned>(), p["sample_rate"].get<double>());
+        }
     for (const Param& p : model.params())
         std::printf("  param   %s: %g .. %g, default %g %s\n", p.name.c_str(), p.min_value,
                     p.max_value, p.default_value, p.unit.c_str());

@@ -120,7 +120,7 @@ rill_status rill_model_info_get(const rill_model* model, rill_model_info* info) 
 
 static rill_status port_info(const rill::PortDef& p, rill_port_info* out) {
     out->name = p.name.c_str();
-    out->kind = p.kind == "frames" ? RILL_KIND_FRAMES : RILL_KIND_AUDIO;
+    out->kind = p.kind == "frames" ? RILL_KIND_FRAMES : p.kind == "image" ? RILL_KIND_IMAGE : RILL_KIND_AUDIO;
     out->channels = p.channels;
     out->sample_rate = p.sample_rate;
     return RILL_OK;

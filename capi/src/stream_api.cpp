@@ -1,5 +1,6 @@
 // Stream entry points. process / set_param / reset / state get+set are real-time safe: argument
 // checks and plain code only, no detail message, no allocation.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -16,6 +17,23 @@ constexpr uint32_t kDefaultMaxBlock = 4096;
 // Offsets of the fields a caller's (possibly older) config struct may have.
 template <typename T> bool has_field(uint32_t struct_size, size_t offset) {
     return struct_size >= offset + sizeof(T);
+}
+
+bool has_image_ports(const rill::Model& m) {
+    const auto image = [](const rill::PortDef& p) { return p.kind == "image"; };
+    const auto& g = m.graph();
+    return std::any_of(g.inputs.begin(), g.inputs.end(), image) || std::any_of(g.outputs.begin(), g.outputs.end(), image);
+}
+
+ImageFrames image_frames(const rill::Model& m) {
+    ImageFrames f;
+    f.in.assign(m.input_channels(), 0.0f);
+    f.out.assign(m.output_channels(), 0.0f);
+    for (float& v : f.in)
+        f.in_channels.push_back(&v);
+    for (float& v : f.out)
+        f.out_channels.push_back(&v);
+    return f;
 }
 } // namespace
 
@@ -70,10 +88,14 @@ rill_status rill_stream_create(rill_model* model, const rill_stream_config* conf
         if (cfg.flags != 0)
             return fail(RILL_ERR_INVALID_ARGUMENT, "rill_stream_config.flags must be 0");
         rill::StreamSpec spec;
-        spec.max_block_frames = cfg.max_block_frames;
+        // Image streams run one video frame per call (their frames are whole images).
+        const bool image = has_image_ports(m);
+        spec.max_block_frames = image ? 1 : cfg.max_block_frames;
         spec.nonfinite = static_cast<rill::NonFinitePolicy>(cfg.nonfinite_policy);
         auto handle = std::make_unique<rill_stream>();
         handle->stream = std::make_unique<rill::Stream>(model->model, spec);
+        if (image)
+            handle->image = image_frames(m);
         rill_model_retain(model);
         handle->model = model;
         *out = handle.release();

@@ -206,7 +206,8 @@ RILL_API rill_status rill_model_node(const rill_model* model, uint32_t index, ri
 typedef struct rill_stream_config {
     uint32_t struct_size;
     double sample_rate;        /* 0 = the model's rate. Other rates: RILL_ERR_UNSUPPORTED */
-    uint32_t max_block_frames; /* 0 = 4096. Upper bound of `frames` in rill_stream_process */
+    uint32_t max_block_frames; /* 0 = 4096. Upper bound of `frames` in rill_stream_process;
+                                  streams of models with image ports take 1 (a frame per call) */
     uint32_t nonfinite_policy; /* RILL_NONFINITE_* */
     uint32_t flags;            /* reserved, 0 */
 } rill_stream_config;

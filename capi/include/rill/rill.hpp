@@ -59,6 +59,7 @@ struct Port {
     uint32_t kind = RILL_KIND_AUDIO;
     uint32_t channels = 0;
     double sample_rate = 0;
+    uint32_t width = 0, height = 0, planes = 0; // image ports (RILL_KIND_IMAGE) only
 };
 
 struct Param {
@@ -112,8 +113,10 @@ public:
     double sample_rate() const { return info().sample_rate; }
     uint32_t latency_frames() const { return info().latency_frames; }
 
-    std::vector<Port> inputs() const { return ports(info().num_inputs, rill_model_input); }
-    std::vector<Port> outputs() const { return ports(info().num_outputs, rill_model_output); }
+    std::vector<Port> inputs() const { return ports(info().num_inputs, rill_model_input, rill_model_input_image); }
+    std::vector<Port> outputs() const {
+        return ports(info().num_outputs, rill_model_output, rill_model_output_image);
+    }
     std::vector<Param> params() const {
         std::vector<Param> out;
         const uint32_t n = info().num_params;
@@ -143,12 +146,20 @@ public:
 
 private:
     explicit Model(rill_model* m) noexcept : m_(m) {}
-    template <typename F> std::vector<Port> ports(uint32_t n, F get) const {
+    template <typename F, typename G> std::vector<Port> ports(uint32_t n, F get, G get_image) const {
         std::vector<Port> out;
         for (uint32_t i = 0; i < n; ++i) {
             rill_port_info p{};
             detail::check(get(m_, i, &p), "rill_model_input/output");
             out.push_back(Port{p.name, p.kind, p.channels, p.sample_rate});
+            if (p.kind == RILL_KIND_IMAGE) {
+                rill_image_info image;
+                rill_image_info_init(&image);
+                detail::check(get_image(m_, i, &image), "rill_model_input/output_image");
+                out.back().width = image.width;
+                out.back().height = image.height;
+                out.back().planes = image.planes;
+            }
         }
         return out;
     }
@@ -214,6 +225,10 @@ public:
         if (std::size(in) < in_channels_ || std::size(out) < out_channels_)
             return RILL_ERR_INVALID_ARGUMENT;
         return rill_stream_process(s_, std::data(in), std::data(out), frames);
+    }
+    // One video frame through a stream whose ports are image ports (rill_stream_process_image).
+    rill_status process_image(const rill_image* const* in, const rill_image* const* out) noexcept {
+        return rill_stream_process_image(s_, in, out);
     }
     // Channel buffers ([channel][frame]); frames = the shortest buffer, which must not exceed
     // max_block_frames. No allocation (pointer arrays are kept by the stream).

@@ -5,6 +5,8 @@
     y = s.process(x)                           # x [C, n] float32 -> y [Co, n], any n <= 512
     s.set_param("drive", 0.7); s.reset(); blob = s.get_state(); s.set_state(blob)
     y = model.process_offline(x)               # whole signal, output aligned (latency removed)
+    masks = model.stream().process_image(rgb)  # image models: uint8 [H, W, 3] (or float) in,
+                                               # one float32 [h, w, planes] per output port
 
 The library is found through $RILL_LIBRARY, then the repository's build directories (build/capi
 first; sanitizer builds are skipped, they cannot be loaded into a plain python), then the system
@@ -81,6 +83,21 @@ class _StreamConfig(ctypes.Structure):
                 ("flags", ctypes.c_uint32)]
 
 
+class _ImageInfo(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("width", ctypes.c_uint32),
+                ("height", ctypes.c_uint32), ("planes", ctypes.c_uint32)]
+
+
+class _Image(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("width", ctypes.c_uint32),
+                ("height", ctypes.c_uint32), ("stride", ctypes.c_uint32),
+                ("pixel_format", ctypes.c_uint32), ("data", ctypes.c_void_p)]
+
+
+PIXEL_RGB8, PIXEL_BGR8, PIXEL_RGBA8, PIXEL_BGRA8, PIXEL_GRAY8, PIXEL_GRAY_F32, PIXEL_RGB_F32 = range(7)
+KIND_NAMES = {0: "audio", 1: "frames", 2: "image"}
+
+
 def _sanitized(build):
     cache = build / "CMakeCache.txt"
     try:
@@ -153,6 +170,11 @@ def lib():
         "rill_stream_state_size": (c_size, [P]),
         "rill_stream_state_get": (c_int32, [P, ctypes.c_char_p, c_size]),
         "rill_stream_state_set": (c_int32, [P, ctypes.c_char_p, c_size]),
+        "rill_image_info_init": (None, [ctypes.POINTER(_ImageInfo)]),
+        "rill_image_init": (None, [ctypes.POINTER(_Image)]),
+        "rill_model_input_image": (c_int32, [P, c_uint32, ctypes.POINTER(_ImageInfo)]),
+        "rill_model_output_image": (c_int32, [P, c_uint32, ctypes.POINTER(_ImageInfo)]),
+        "rill_stream_process_image": (c_int32, [P, P, P]),
     }
     for name, (res, args) in sig.items():
         try:
@@ -275,10 +297,18 @@ class Model(_Handle):
                                "rate": (n.rate_num, n.rate_den), "latency": n.latency})
 
     def _port(self, fn, i):
+        L = lib()
         p = _PortInfo()
         _check(fn(self._h, i, ctypes.byref(p)), "rill_model_port")
-        return {"name": _text(p.name), "kind": "audio" if p.kind == 0 else "frames",
+        port = {"name": _text(p.name), "kind": KIND_NAMES.get(p.kind, "frames"),
                 "channels": p.channels, "sample_rate": p.sample_rate}
+        if port["kind"] == "image":
+            g = _ImageInfo()
+            L.rill_image_info_init(ctypes.byref(g))
+            image_fn = L.rill_model_input_image if fn == L.rill_model_input else L.rill_model_output_image
+            _check(image_fn(self._h, i, ctypes.byref(g)), "rill_model_port_image")
+            port.update(width=g.width, height=g.height, planes=g.planes)
+        return port
 
     @property
     def info(self):
@@ -405,6 +435,51 @@ class Stream(_Handle):
         self.last_status = _check(lib().rill_stream_process(h, in_ptrs, out_ptrs, n),
                                   "rill_stream_process", realtime=True)
         return out
+
+    def process_image(self, *images, out_size=None):
+        """One video frame through an image model: one image per input port, each uint8 or
+        float32 [H, W, 3] (RGB) or [H, W] (gray), any size (the library resamples). Returns one
+        float32 [h, w, planes] array per output port, at out_size (w, h) or the port's size."""
+        L, h = lib(), self._handle()
+        inputs = [p for p in self.model.inputs]
+        if len(images) != len(inputs):
+            raise RillError(ERR_INVALID_ARGUMENT, f"process_image takes {len(inputs)} image(s)")
+        keep, descs = [], []
+        for img in images:
+            img = np.ascontiguousarray(img)
+            gray = img.ndim == 2
+            if img.dtype == np.uint8:
+                fmt = PIXEL_GRAY8 if gray else PIXEL_RGB8
+            else:
+                img = np.ascontiguousarray(img, np.float32)
+                fmt = PIXEL_GRAY_F32 if gray else PIXEL_RGB_F32
+            if not gray and (img.ndim != 3 or img.shape[2] != 3):
+                raise RillError(ERR_INVALID_ARGUMENT, f"an image must be [H, W, 3] or [H, W], got {img.shape}")
+            d = _Image()
+            L.rill_image_init(ctypes.byref(d))
+            d.width, d.height, d.pixel_format, d.data = img.shape[1], img.shape[0], fmt, img.ctypes.data
+            keep.append(img)
+            descs.append(d)
+        results, out_descs = [], []
+        for port in self.model.outputs:
+            if port["kind"] != "image":
+                results.append(None)
+                out_descs.append(None)
+                continue
+            w, hh = out_size if out_size else (port["width"], port["height"])
+            arr = np.zeros((hh, w, 1 if port["planes"] == 1 else 3), np.float32)
+            d = _Image()
+            L.rill_image_init(ctypes.byref(d))
+            d.width, d.height, d.data = w, hh, arr.ctypes.data
+            d.pixel_format = PIXEL_GRAY_F32 if port["planes"] == 1 else PIXEL_RGB_F32
+            results.append(arr)
+            out_descs.append(d)
+        in_ptrs = (ctypes.c_void_p * len(descs))(*[ctypes.addressof(d) for d in descs])
+        out_ptrs = (ctypes.c_void_p * max(1, len(out_descs)))(
+            *[ctypes.addressof(d) if d is not None else None for d in out_descs])
+        self.last_status = _check(L.rill_stream_process_image(h, in_ptrs, out_ptrs),
+                                  "rill_stream_process_image", realtime=True)
+        return results
 
     def set_param(self, name_or_index, value):
         """Sets a model parameter (clamped by the library to [min, max]); NaN/Inf is an error."""

@@ -43,13 +43,24 @@ PortDef port_from_json(const json& j, const std::string& where, bool is_input) {
     PortDef p;
     p.name = string_member(j, "name", where);
     p.kind = j.contains("kind") ? string_member(j, "kind", where) : "audio";
-    if (p.kind != "audio" && p.kind != "frames")
-        fail_format("graph: " + where + ".kind must be \"audio\" or \"frames\", got \"" + p.kind +
-                    "\"");
+    if (p.kind != "audio" && p.kind != "frames" && p.kind != "image")
+        fail_format("graph: " + where + ".kind must be \"audio\", \"frames\" or \"image\", got \"" +
+                    p.kind + "\"");
     const double ch = number_member(j, "channels", where, 0, true);
-    if (ch < 1 || ch > 65536 || ch != std::floor(ch))
-        fail_format("graph: " + where + ".channels must be an integer in 1..65536");
+    const double max_channels = p.kind == "image" ? kMaxImageValues : 65536;
+    if (ch < 1 || ch > max_channels || ch != std::floor(ch))
+        fail_format("graph: " + where + ".channels must be an integer in 1.." +
+                    std::to_string(static_cast<int64_t>(max_channels)));
     p.channels = static_cast<uint32_t>(ch);
+    if (p.kind == "image") {
+        const double w = number_member(j, "width", where, 0, true), h = number_member(j, "height", where, 0, true);
+        if (w < 1 || h < 1 || w > 16384 || h > 16384 || w != std::floor(w) || h != std::floor(h) ||
+            std::fmod(ch, w * h) != 0)
+            fail_format("graph: " + where + ": an image port needs integer width and height in 1..16384 "
+                        "dividing its channels (planes x height x width)");
+        p.width = static_cast<uint32_t>(w);
+        p.height = static_cast<uint32_t>(h);
+    }
     p.sample_rate = number_member(j, "sample_rate", where, 0, is_input);
     if (is_input && !(p.sample_rate > 0 && p.sample_rate <= 10e6))
         fail_format("graph: " + where + ".sample_rate must be in (0, 1e7]");
@@ -60,6 +71,10 @@ PortDef port_from_json(const json& j, const std::string& where, bool is_input) {
 
 json port_to_json(const PortDef& p, bool is_input) {
     json j = {{"name", p.name}, {"kind", p.kind}, {"channels", p.channels}};
+    if (p.kind == "image") {
+        j["width"] = p.width;
+        j["height"] = p.height;
+    }
     if (is_input || p.sample_rate > 0)
         j["sample_rate"] = p.sample_rate;
     if (!is_input)

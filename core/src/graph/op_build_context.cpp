@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include "rill/core/error.hpp"
 #include "rill/core/op.hpp"
 
@@ -65,6 +67,27 @@ std::vector<int64_t> OpBuildContext::attr_ints(const char* key,
         out.push_back(e.get<int64_t>());
     }
     return out;
+}
+
+std::vector<double> OpBuildContext::attr_floats(const char* key, const std::vector<double>& fallback) const {
+    if (!has_attr(key))
+        return fallback;
+    const auto& v = node.attrs.at(key);
+    std::vector<double> out;
+    for (const auto& e : v.is_array() ? v : nlohmann::json::array({v})) {
+        if (!e.is_number() || !std::isfinite(e.get<double>()))
+            fail(std::string("attribute '") + key + "' must be a list of finite numbers, got " + v.dump());
+        out.push_back(e.get<double>());
+    }
+    return out;
+}
+
+uint32_t OpBuildContext::param_index(const std::string& name, const char* key) const {
+    const auto& params = graph.params;
+    for (size_t i = 0; i < params.size(); ++i)
+        if (params[i].name == name)
+            return static_cast<uint32_t>(i);
+    fail(std::string("attribute '") + key + "' names '" + name + "', which is not a model parameter");
 }
 
 const Tensor* OpBuildContext::optional_weight(const char* role,

@@ -7,7 +7,7 @@
 #include "rill/core/error.hpp"
 #include "rill/core/import_onnx.hpp"
 #include "rill/core/import_rwkv.hpp"
-#include "tflite/tflite_model.hpp"
+#include "rill/core/import_tflite.hpp"
 
 namespace rill {
 namespace {
@@ -29,16 +29,9 @@ void no_options(const std::string& text, const char* format) {
 
 } // namespace
 
-// TFLite models are image models: their frames need the image ports of the C API, which do not
-// exist yet (the importer itself is core/src/import/tflite/, used by the tests and benchmarks).
-[[noreturn]] void tflite_not_loadable() {
-    fail_unsupported("TFLite models (image models) cannot be loaded as streams yet: the C API has no "
-                     "image frame ports; see docs/tflite.md");
-}
-
 RillFile read_model_memory(const void* data, size_t size, const std::string& import_options) {
-    if (tflite_import::looks_like_tflite(data, size))
-        tflite_not_loadable();
+    if (is_tflite_model(data, size))
+        return import_tflite_memory(data, size, parse_options(import_options));
     if (is_rwkv_cpp(data, size)) {
         no_options(import_options, "rwkv.cpp");
         return import_rwkv_cpp_memory(data, size);
@@ -56,8 +49,11 @@ RillFile read_model_file(const std::string& path, const std::string& import_opti
         if (in)
             in.read(reinterpret_cast<char*>(head), sizeof head);
     }
-    if (tflite_import::looks_like_tflite(head, sizeof head))
-        tflite_not_loadable();
+    if (is_tflite_model(head, sizeof head)) {
+        std::ifstream in(path, std::ios::binary);
+        const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        return import_tflite_memory(bytes.data(), bytes.size(), parse_options(import_options));
+    }
     if (is_rwkv_cpp(head, sizeof head)) {
         no_options(import_options, "rwkv.cpp");
         return import_rwkv_cpp_file(path);

@@ -20,4 +20,6 @@ void register_rotary_ops(OpRegistry& r);      // rotary (ops/rotary.cpp)
 void register_token_ops(OpRegistry& r);       // embedding, affine, l2_norm (ops/token_ops.cpp)
 void register_tensor_program_ops(OpRegistry& r); // tensor_program (ops/tensor_program.cpp)
 void register_frame_ops(OpRegistry& r);       // frame, hold (ops/frame.cpp)
+void register_image_normalize_ops(OpRegistry& r); // image_normalize (ops/image_normalize.cpp)
+void register_mask_smooth_ops(OpRegistry& r);     // mask_smooth (ops/mask_smooth.cpp)
 } // namespace rill

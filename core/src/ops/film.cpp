@@ -74,13 +74,7 @@ std::unique_ptr<Op> make_film(const OpBuildContext& ctx) {
             if (!name.is_string())
                 ctx.fail("attribute 'params' must be a list of parameter names, got " +
                          names.dump());
-            const auto& params = ctx.graph.params;
-            auto it = std::find_if(params.begin(), params.end(),
-                                   [&](const ParamDef& p) { return p.name == name.get<std::string>(); });
-            if (it == params.end())
-                ctx.fail("attribute 'params' names '" + name.get<std::string>() +
-                         "', which is not a model parameter");
-            index.push_back(static_cast<uint32_t>(it - params.begin()));
+            index.push_back(ctx.param_index(name.get<std::string>(), "params"));
         }
     } else {
         for (uint32_t i = 0; i < ctx.graph.params.size(); ++i)

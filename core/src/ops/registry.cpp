@@ -22,6 +22,8 @@ const OpRegistry& OpRegistry::instance() {
         register_token_ops(r);
         register_tensor_program_ops(r);
         register_frame_ops(r);
+        register_image_normalize_ops(r);
+        register_mask_smooth_ops(r);
         register_rms_norm_ops(r);
         register_hgrn_ops(r);
         register_rotary_ops(r);

@@ -13,12 +13,17 @@
 
 namespace rill {
 
+// Largest image port: planes * height * width values (64 MiB of floats).
+inline constexpr uint32_t kMaxImageValues = 1u << 24;
+
 struct PortDef {
     std::string name;
-    std::string kind = "audio"; // "audio" or "frames"
-    uint32_t channels = 1;
+    std::string kind = "audio"; // "audio", "frames" or "image"
+    uint32_t channels = 1;      // image: planes * height * width, planar (plane-major, rows)
     double sample_rate = 0;     // inputs: required; outputs: derived by the planner
     std::string source;         // outputs only: node output feeding this port
+    uint32_t width = 0;         // image ports only
+    uint32_t height = 0;
 };
 
 struct ParamDef {

@@ -29,7 +29,8 @@ namespace rill {
 
 struct OnnxImportOptions {
     double sample_rate = 0;                               // 0: 16000
-    std::string frontend;                                 // "", "stft", "window", "frames"
+    std::string frontend;                                 // "", "stft", "window", "frames",
+                                                          // "time_axis", "image"
     int64_t n_fft = 0, hop = 0, window_size = 0;          // 0: from the recognised pattern
     std::string window = "sqrt_hann";                     // stft window
     std::string pad_mode = "reflect";                     // stft start: torch.stft's reflect
@@ -38,6 +39,9 @@ struct OnnxImportOptions {
     std::map<std::string, int64_t> dims;                  // symbolic dimension -> size
     std::map<std::string, std::vector<int64_t>> shapes;   // input -> full static shape
     std::vector<std::pair<std::string, std::string>> state; // input <- output of the previous frame
+    nlohmann::json image = nlohmann::json::object();      // image-model keys (image_model.hpp):
+                                                          // frame_rate, mean, std, channel_order,
+                                                          // mask_plane, temporal_smoothing, ...
 
     // From a JSON object with the same keys (the C API's and `rill convert`'s option string).
     // Throws CoreError{InvalidArgument} naming an unknown key or a bad value.
@@ -55,6 +59,7 @@ struct OnnxProgram {
     nlohmann::json desc;          // tensor program description (tensor/program.hpp)
     TensorMap constants;          // by value name
     std::vector<std::string> inputs, outputs;
+    std::vector<std::vector<int64_t>> output_shapes;
 };
 OnnxProgram import_onnx_program(const void* data, size_t size, const OnnxImportOptions& options);
 

@@ -83,7 +83,10 @@ struct OpBuildContext {
     double attr_float(const char* key, double fallback) const;
     std::string attr_string(const char* key, const std::string& fallback) const;
     std::vector<int64_t> attr_ints(const char* key, const std::vector<int64_t>& fallback) const;
+    std::vector<double> attr_floats(const char* key, const std::vector<double>& fallback) const;
     bool has_attr(const char* key) const;
+    // Index of the model parameter `name` (named by attribute `key`); fails if there is none.
+    uint32_t param_index(const std::string& name, const char* key) const;
 
     // Weight by role; throws if missing (or returns nullptr from optional_weight). When `shape`
     // is non-empty it must match exactly (-1 = any size on that axis).

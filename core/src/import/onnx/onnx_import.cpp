@@ -4,6 +4,7 @@
 #include <iterator>
 #include <set>
 
+#include "../image_model.hpp"
 #include "lowering.hpp"
 #include "onnx_import_paths.hpp"
 #include "rill/core/error.hpp"
@@ -218,7 +219,10 @@ OnnxImportOptions OnnxImportOptions::from_json(const nlohmann::json& j) {
             else if (key == "state") {
                 for (const auto& [in, out] : v.items())
                     o.state.push_back({in, out.get<std::string>()});
-            } else
+            } else if (key == "frame_rate" || key == "mean" || key == "std" || key == "channel_order" ||
+                       key == "mask_plane" || key == "temporal_smoothing" || key == "smoothing" || key == "scene_cut")
+                o.image[key] = v;
+            else
                 fail_argument("unknown import option '" + key + "'");
         }
     } catch (const nlohmann::json::exception& e) {
@@ -253,6 +257,7 @@ OnnxProgram import_onnx_program(const void* data, size_t size, const OnnxImportO
         }
         p.desc["outputs"].push_back({{"value", value}});
         p.outputs.push_back(v.name);
+        p.output_shapes.push_back(b.lowering.shape(v.name));
     }
     p.desc["steps"] = steps;
     auto weights = b.lowering.used_weights();
@@ -264,8 +269,44 @@ OnnxProgram import_onnx_program(const void* data, size_t size, const OnnxImportO
     return p;
 }
 
+namespace {
+
+// One video frame [1, C, H, W] in (C = 1 or 3, static), maps out: an image model.
+bool is_image_model(const OnnxModel& m, const OnnxImportOptions& o) {
+    if (o.frontend == "image")
+        return true;
+    if (!o.frontend.empty())
+        return false;
+    for (const ValueInfo& v : m.graph.inputs) {
+        if (m.graph.initializers.count(v.name) || o.bind.count(v.name))
+            continue;
+        const auto& d = v.dims;
+        return d.size() == 4 && d[0] == 1 && (d[1] == 1 || d[1] == 3) && d[2] >= 8 && d[3] >= 8;
+    }
+    return false;
+}
+
+RillFile import_onnx_image(const void* data, size_t size, const OnnxModel& m, const OnnxImportOptions& o) {
+    const ImageModelOptions image_options = ImageModelOptions::from_json(o.image, {});
+    OnnxProgram p = import_onnx_program(data, size, o);
+    ImageProgram image;
+    image.desc = std::move(p.desc);
+    image.constants = std::move(p.constants);
+    image.output_shapes = p.output_shapes;
+    image.output_names = p.outputs;
+    image.description = "Imported from ONNX (" + m.producer + ", opset " + std::to_string(m.opset) + "); image model";
+    image.source = "onnx";
+    return image_model_file(std::move(image), image_options);
+}
+
+} // namespace
+
 RillFile import_onnx_memory(const void* data, size_t size, const OnnxImportOptions& options) {
     const OnnxModel m = load(data, size);
+    if (is_image_model(m, options))
+        return import_onnx_image(data, size, m, options);
+    if (!options.image.empty())
+        fail_argument("image import options were given for a model that is not an image model");
     OnnxImportOptions o = options;
     // A symbolic time axis: Rill's own streaming ops (cached convolutions).
     for (const ValueInfo& v : m.graph.inputs) {
