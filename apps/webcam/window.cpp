@@ -1,5 +1,7 @@
 #include "window.hpp"
 
+#include <cstring>
+
 #include <SDL.h>
 
 namespace webcam {
@@ -23,6 +25,14 @@ bool Window::open(const std::string& title, int width, int height, std::string& 
         return false;
     }
     sdl_initialised_ = true;
+    // Without a display SDL falls back to drivers that draw nowhere; say so unless asked for.
+    const char* driver = SDL_GetCurrentVideoDriver();
+    const char* wanted = SDL_getenv("SDL_VIDEODRIVER");
+    if (driver && (!std::strcmp(driver, "offscreen") || !std::strcmp(driver, "dummy")) &&
+        !(wanted && !std::strcmp(wanted, driver))) {
+        error = "no display (SDL chose its '" + std::string(driver) + "' video driver)";
+        return false;
+    }
     window_ = SDL_CreateWindow(title.c_str(), SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, width,
                                height, SDL_WINDOW_RESIZABLE);
     if (!window_) {
@@ -41,8 +51,13 @@ bool Window::open(const std::string& title, int width, int height, std::string& 
 
 bool Window::show(const uint8_t* bgr, int width, int height, std::string& error) {
     if (!texture_ || texture_width_ != width || texture_height_ != height) {
-        if (texture_)
+        if (texture_) {
             SDL_DestroyTexture(texture_);
+        } else {
+            // The first frame sets the window's size (the source's own size is known only now).
+            SDL_SetWindowSize(window_, width, height);
+            SDL_SetWindowPosition(window_, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED);
+        }
         texture_ = SDL_CreateTexture(renderer_, SDL_PIXELFORMAT_BGR24, SDL_TEXTUREACCESS_STREAMING,
                                      width, height);
         if (!texture_) {
