@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Downloads the third-party models Rill runs as they are (docs/onnx.md) from their upstream:
 #   Silero VAD v5/v6 from npm (@ricky0123/vad-web@0.0.31, MIT), the MediaPipe selfie segmentation
-#   models from npm (@mediapipe/selfie_segmentation@0.1.1675465747, Apache-2.0), GTCRN from its
-#   GitHub repository (Xiaobin-Rong/gtcrn @ 3862c44808dc, MIT). Nothing here is part of Rill;
-#   check their licenses.
+#   models from npm (@mediapipe/selfie_segmentation@0.1.1675465747, Apache-2.0; the webcam demo),
+#   GTCRN from its GitHub repository (Xiaobin-Rong/gtcrn @ 3862c44808dc, MIT). Nothing here is part
+#   of Rill; check their licenses.
 #   scripts/fetch-models.sh [DIR]        (default: models/)
 set -euo pipefail
 dir=${1:-models}

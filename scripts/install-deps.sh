@@ -24,6 +24,9 @@ PACKAGES=(
   liblilv-dev                          # the plugin's LV2 test host
   jalv jackd2 libjack-jackd2-dev       # JACK: the Standalone's audio, the plugin's live tests
   xvfb xauth imagemagick x11-utils     # the plugin's Standalone test: X server, screenshot
+  libopencv-videoio-dev libsdl2-dev    # the webcam demo: capture (V4L2, files, GStreamer), window
+  libstb-dev ffmpeg                    # the webcam demo: images, PNG frames; its test clips
+  gstreamer1.0-plugins-base            # the webcam demo: GStreamer test pipelines
 )
 
 missing=()
