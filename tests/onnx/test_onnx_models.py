@@ -6,6 +6,11 @@
     v5/v6 files: `rill vad` probabilities equal onnxruntime-node's (driven as upstream drives it)
     within 1e-4, for the .onnx and for its .rill conversion; the C API (Python binding) loads the
     .onnx with import options.
+  SINet (../shared/models/sinet) as an image model with upstream's preprocessing as import options
+    (tests/CMakeLists.txt RILL_SINET_IMPORT_OPTIONS): the astronaut photo's pixels through
+    rill_stream_process_image give the person (face and torso > 0.8, background corners < 0.05),
+    and the mask equals onnxruntime's class-1 softmax on the same resampled, normalised input
+    within 1e-4.
   Bad input: an unsupported operator is named with its node, a truncated file is rejected.
 Usage: test_onnx_models.py RILL_CLI WORK_DIR. Exit 77 (skip) when ../shared/models is absent.
 """
@@ -110,6 +115,40 @@ def check_c_api(refs):
     assert np.isfinite(y).all() and np.abs(y).max() > 0
 
 
+def check_sinet(work, refs):
+    sys.path.insert(0, str(ROOT / "capi" / "python"))
+    import rill
+    from rill.images import resize_bilinear
+    from skimage import data
+    options = json.loads(os.environ["RILL_SINET_IMPORT_OPTIONS"])
+    path = MODELS / "sinet" / "SINet.onnx"
+    stream = rill.load(path, import_options=options).stream()
+    stream.set_param("smoothing", 0.0)
+    photo = data.astronaut()
+    mask = stream.process_image(photo)[0][..., 0]
+    full = stream.process_image(photo, out_size=(512, 512))[0][..., 0]
+    regions = {"face": full[150:250, 180:300].mean(), "torso": full[350:500, 100:350].mean(),
+               "top-left": full[:60, :60].mean(), "top-right": full[:60, -60:].mean()}
+    print("sinet on the astronaut photo: " + ", ".join(f"{k} {v:.3f}" for k, v in regions.items()))
+    assert regions["face"] > 0.8 and regions["torso"] > 0.8, regions
+    assert regions["top-left"] < 0.05 and regions["top-right"] < 0.05, regions
+    # onnxruntime on the input Rill's import options describe: BGR planes, (p - mean) / std.
+    x = resize_bilinear(photo / 255.0, 320, 320)[..., ::-1]
+    x = (x - np.array(options["mean"])) / np.array(options["std"])
+    case = work / "sinet_ort"
+    case.mkdir(parents=True, exist_ok=True)
+    x.transpose(2, 0, 1)[None].astype(np.float32).tofile(case / "x.bin")
+    (case / "spec.json").write_text(json.dumps({"inputs": [{"name": "data", "type": "float32",
+                                                            "dims": [1, 3, 320, 320], "file": "x.bin"}]}))
+    env = dict(os.environ, NODE_PATH=str(refs / "node_modules"))
+    subprocess.run(["node", HERE / "ort_case.js", path, case / "spec.json", case / "out"], check=True, env=env)
+    logits = np.fromfile(case / "out" / "out_0.bin", dtype=np.float32).reshape(2, 320, 320)
+    ref = 1 / (1 + np.exp(logits[0] - logits[1]))
+    err = np.abs(mask - ref).max()
+    print(f"sinet: max |rill mask - onnxruntime softmax| = {err:.2e}")
+    assert err <= 1e-4, err
+
+
 def check_errors(cli, work):
     import onnx
     from onnx import helper, TensorProto
@@ -144,6 +183,7 @@ def main():
     check_gtcrn(cli, work)
     check_silero(cli, work, refs)
     check_c_api(refs)
+    check_sinet(work, refs)
     print("onnx models: all checks passed")
     return 0
 
