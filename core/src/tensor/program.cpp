@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 namespace rill::tensor {
@@ -32,6 +33,19 @@ const nlohmann::json& list_of(const nlohmann::json& j, const char* key) {
     if (!j.at(key).is_array())
         fail_format(std::string("tensor program: '") + key + "' must be a list");
     return j.at(key);
+}
+
+// The attributes that tell steps of one op apart in a profile.
+std::string label_of(const StepSpec& s, const Shape& out) {
+    std::string r = s.op + " " + to_string(s.in_shapes.empty() ? Shape{} : s.in_shapes[0]);
+    if (s.in_shapes.size() > 1 && s.constants.size() > 1 && s.constants[1])
+        r += " w" + to_string(s.in_shapes[1]);
+    for (const char* key : {"fn", "group", "strides", "dilations", "mode"})
+        if (s.attrs.contains(key) && !(std::string(key) == "group" && s.attrs.at(key) == 1))
+            r += std::string(" ") + key + "=" + s.attrs.at(key).dump();
+    if (s.attrs.contains("activation"))
+        r += " +" + attr_string(s.attrs.at("activation"), "fn", "");
+    return r + " -> " + to_string(out);
 }
 
 } // namespace
@@ -129,6 +143,7 @@ Program::Program(const nlohmann::json& desc, const std::map<std::string, const T
             fail_unsupported(where + ": needs more than 2^26 floats of scratch");
         scratch_floats_ = std::max(scratch_floats_, scratch);
         step.kernel = built.kernel;
+        step.label = label_of(spec, built.out_shapes[0]);
         if (step.kernel)
             steps_.push_back(std::move(step));
     }
@@ -170,17 +185,21 @@ void Program::take(Arena& arena, Buffers& b) const {
     b.state_temp = state_via_temp_ ? arena.scratch<float>(std::max<size_t>(state_floats_, 1)) : nullptr;
 }
 
-void Program::run(const Buffers& b) const noexcept {
+void Program::run_step(const Buffers& b, size_t index) const noexcept {
+    const Step& s = steps_[index];
     const float* in[kMaxPorts * 8];
     float* out[kMaxPorts];
-    for (const Step& s : steps_) {
-        const size_t n_in = std::max(s.in.size(), kMaxPorts);
-        for (size_t i = 0; i < n_in && i < sizeof in / sizeof in[0]; ++i)
-            in[i] = i < s.in.size() && s.in[i] >= 0 ? b.value[static_cast<size_t>(s.in[i])] : nullptr;
-        for (size_t o = 0; o < kMaxPorts; ++o)
-            out[o] = o < s.out.size() && s.out[o] >= 0 ? b.value[static_cast<size_t>(s.out[o])] : nullptr;
-        s.kernel->run(in, out, b.scratch);
-    }
+    const size_t n_in = std::max(s.in.size(), kMaxPorts);
+    for (size_t i = 0; i < n_in && i < sizeof in / sizeof in[0]; ++i)
+        in[i] = i < s.in.size() && s.in[i] >= 0 ? b.value[static_cast<size_t>(s.in[i])] : nullptr;
+    for (size_t o = 0; o < kMaxPorts; ++o)
+        out[o] = o < s.out.size() && s.out[o] >= 0 ? b.value[static_cast<size_t>(s.out[o])] : nullptr;
+    s.kernel->run(in, out, b.scratch);
+}
+
+void Program::run(const Buffers& b) const noexcept {
+    for (size_t i = 0; i < steps_.size(); ++i)
+        run_step(b, i);
     if (state_via_temp_) {
         size_t off = 0;
         for (const StateLink& l : state_) {
@@ -212,6 +231,40 @@ ProgramInstance::ProgramInstance(const Program& program) : program_(program) {
     };
     Arena arena(aligned(state_), sizing.state_bytes(), aligned(scratch_), sizing.scratch_bytes());
     program.take(arena, buffers_);
+}
+
+std::string ProgramInstance::profile(int repeat) const {
+    repeat = std::max(repeat, 1);
+    std::vector<std::vector<double>> ms(program_.step_count());
+    for (int r = 0; r < repeat; ++r)
+        for (size_t i = 0; i < ms.size(); ++i) {
+            const auto t0 = std::chrono::steady_clock::now();
+            program_.run_step(buffers_, i);
+            ms[i].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+    struct Row {
+        double ms = 0;
+        int count = 0;
+    };
+    std::map<std::string, Row> by_label;
+    double total = 0;
+    for (size_t i = 0; i < ms.size(); ++i) {
+        std::nth_element(ms[i].begin(), ms[i].begin() + repeat / 2, ms[i].end());
+        const double m = ms[i][static_cast<size_t>(repeat / 2)];
+        by_label[program_.step_label(i)].ms += m;
+        by_label[program_.step_label(i)].count += 1;
+        total += m;
+    }
+    std::vector<std::pair<std::string, Row>> rows(by_label.begin(), by_label.end());
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
+    char line[64];
+    std::snprintf(line, sizeof line, "%8.3f ms  all %zu steps (sum of step medians)\n", total, ms.size());
+    std::string r = line;
+    for (const auto& [label, row] : rows) {
+        std::snprintf(line, sizeof line, "%8.3f ms %5.1f%% %3dx  ", row.ms, 100 * row.ms / std::max(total, 1e-9), row.count);
+        r += line + label + "\n";
+    }
+    return r;
 }
 
 ProgramInstance::Times ProgramInstance::time_runs(int repeat) const {

@@ -37,6 +37,8 @@ public:
     const Shape& input_shape(size_t i) const { return values_[inputs_[i]].shape; }
     const Shape& output_shape(size_t i) const { return values_[outputs_[i]].shape; }
     size_t step_count() const { return steps_.size(); }
+    // "conv [1, 48, 40, 40] w[48, 1, 3, 3] g48 -> [1, 48, 40, 40]": what step i is, for profiles.
+    const std::string& step_label(size_t i) const { return steps_[i].label; }
 
     // Per-stream memory: buffers of every value, taken from the arena (state in its state region).
     struct Buffers {
@@ -51,6 +53,8 @@ public:
 
     // One frame: run the steps, then move each state's next value into it. RT-safe.
     void run(const Buffers& b) const noexcept;
+    // Step i alone, on whatever its inputs hold (profiles time the steps one by one). RT-safe.
+    void run_step(const Buffers& b, size_t i) const noexcept;
 
 private:
     enum class Kind { Input, Constant, State, Activation };
@@ -65,6 +69,7 @@ private:
     struct Step {
         std::shared_ptr<const TensorKernel> kernel;
         std::vector<int> in, out;     // value ids, -1 = absent
+        std::string label;
     };
     struct StateLink {
         int value, next;
@@ -96,6 +101,9 @@ public:
         double p50_ms = 0, p99_ms = 0;
     };
     Times time_runs(int repeat) const;
+    // The tools' --profile: each step timed alone over `repeat` runs; a table of the median
+    // milliseconds summed over the steps of one label, largest first, with counts and shares.
+    std::string profile(int repeat) const;
 
 private:
     const Program& program_;
