@@ -91,7 +91,7 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
             for (size_t k = 0; k < c.values.size(); ++k)
                 dst[k] = static_cast<float>(c.values[k]);
         }
-        program.run(b);
+        instance.run();
         if (g_repeat > 0) {
             const auto t = instance.time_runs(g_repeat);
             std::printf("  per run: p50 %.3f ms, p99 %.3f ms\n", t.p50_ms, t.p99_ms);

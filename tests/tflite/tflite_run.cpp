@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
                 throw std::runtime_error("'" + inputs[i] + "' holds fewer than " +
                                          std::to_string(program.input_size(i)) + " floats");
         }
-        program.run(b);
+        instance.run();
         std::printf("%zu steps, %zu constants\n", program.step_count(), prog.constants.size());
         if (repeat > 0) {
             const auto t = instance.time_runs(repeat);

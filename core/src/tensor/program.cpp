@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "../graph/denormal_guard.hpp"
+
 namespace rill::tensor {
 namespace {
 
@@ -233,7 +235,13 @@ ProgramInstance::ProgramInstance(const Program& program) : program_(program) {
     program.take(arena, buffers_);
 }
 
+void ProgramInstance::run() const noexcept {
+    const DenormalGuard denormals;
+    program_.run(buffers_);
+}
+
 std::string ProgramInstance::profile(int repeat) const {
+    const DenormalGuard denormals;
     repeat = std::max(repeat, 1);
     std::vector<std::vector<double>> ms(program_.step_count());
     for (int r = 0; r < repeat; ++r)
@@ -268,6 +276,7 @@ std::string ProgramInstance::profile(int repeat) const {
 }
 
 ProgramInstance::Times ProgramInstance::time_runs(int repeat) const {
+    const DenormalGuard denormals;
     std::vector<double> ms;
     for (int r = 0; r < repeat; ++r) {
         const auto t0 = std::chrono::steady_clock::now();

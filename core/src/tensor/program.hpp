@@ -90,10 +90,14 @@ private:
 };
 
 // A program with memory of its own, for tools and tests that run a program outside a stream.
+// Its runs flush denormals as a stream's process does (graph/denormal_guard.hpp).
 class ProgramInstance {
 public:
     explicit ProgramInstance(const Program& program);
     const Program::Buffers& buffers() const { return buffers_; }
+
+    // One frame on whatever the inputs hold.
+    void run() const noexcept;
 
     // Runs the program `repeat` times (on whatever its inputs hold) and returns the per-run
     // time percentiles in milliseconds: the figures of the tools' --repeat.
