@@ -166,10 +166,59 @@ Program::Program(const nlohmann::json& desc, const std::map<std::string, const T
     }
     if (inputs_.empty() || outputs_.empty())
         fail_format("tensor program: needs at least one input and one output");
+    plan_activations();
+}
+
+void Program::plan_activations() {
+    const size_t n = values_.size(), end = steps_.size();
+    std::vector<size_t> first(n, end), last(n, 0);
+    for (size_t i = 0; i < steps_.size(); ++i) {
+        for (int v : steps_[i].out)
+            if (v >= 0)
+                first[static_cast<size_t>(root(v))] = std::min(first[static_cast<size_t>(root(v))], i);
+        for (int v : steps_[i].in)
+            if (v >= 0)
+                last[static_cast<size_t>(root(v))] = std::max(last[static_cast<size_t>(root(v))], i);
+    }
+    for (int v : outputs_)
+        last[static_cast<size_t>(root(v))] = end;
+    for (const StateLink& l : state_)
+        last[static_cast<size_t>(root(l.next))] = end;
+    // Largest first, each at the lowest offset clear of the placed values it overlaps in time.
+    std::vector<size_t> order;
+    for (size_t v = 0; v < n; ++v)
+        if (values_[v].kind == Kind::Activation && values_[v].alias < 0)
+            order.push_back(v);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return values_[a].size > values_[b].size; });
+    auto floats = [&](size_t v) {
+        constexpr size_t kLine = Arena::kAlign / sizeof(float);
+        return (static_cast<size_t>(std::max<int64_t>(values_[v].size, 1)) + kLine - 1) / kLine * kLine;
+    };
+    offset_.assign(n, 0);
+    std::vector<size_t> placed;
+    for (size_t v : order) {
+        last[v] = std::max(last[v], first[v]);
+        std::vector<std::pair<size_t, size_t>> taken; // [begin, end) of overlapping placed values
+        for (size_t u : placed)
+            if (first[u] <= last[v] && first[v] <= last[u])
+                taken.push_back({offset_[u], offset_[u] + floats(u)});
+        std::sort(taken.begin(), taken.end());
+        size_t at = 0;
+        for (const auto& [b, e] : taken) {
+            if (at + floats(v) <= b)
+                break;
+            at = std::max(at, e);
+        }
+        offset_[v] = at;
+        pool_floats_ = std::max(pool_floats_, at + floats(v));
+        placed.push_back(v);
+    }
 }
 
 void Program::take(Arena& arena, Buffers& b) const {
     b.value.assign(values_.size(), nullptr);
+    float* pool = arena.scratch<float>(std::max<size_t>(pool_floats_, 1));
     for (size_t v = 0; v < values_.size(); ++v) {
         const Value& val = values_[v];
         const auto n = static_cast<size_t>(std::max<int64_t>(val.size, 1));
@@ -177,7 +226,11 @@ void Program::take(Arena& arena, Buffers& b) const {
             b.value[v] = const_cast<float*>(val.constant);
         else if (val.kind == Kind::State)
             b.value[v] = arena.state<float>(n);
-        else if (val.alias < 0)
+        else if (val.alias >= 0)
+            continue;
+        else if (val.kind == Kind::Activation)
+            b.value[v] = pool ? pool + offset_[v] : nullptr;
+        else
             b.value[v] = arena.scratch<float>(n);
     }
     for (size_t v = 0; v < values_.size(); ++v)

@@ -76,6 +76,7 @@ private:
     };
 
     int define(const std::string& name, Shape shape, Kind kind);
+    void plan_activations();
     int find(const std::string& name, const std::string& where) const;
     int root(int v) const { return values_[v].alias < 0 ? v : root(values_[v].alias); }
 
@@ -84,6 +85,11 @@ private:
     std::vector<Step> steps_;
     std::vector<int> inputs_, outputs_;
     std::vector<StateLink> state_;
+    // Activations share one pool: each at offset_[v], values whose lifetimes (from the step that
+    // writes them to the last step that reads them, or the end for outputs and next states)
+    // overlap at disjoint ranges, so a frame's working set stays small enough for the caches.
+    std::vector<size_t> offset_;
+    size_t pool_floats_ = 0;
     size_t scratch_floats_ = 0, state_floats_ = 0;
     bool state_via_temp_ = false;
     static constexpr size_t kMaxPorts = 8; // kernels may read optional inputs up to this index
