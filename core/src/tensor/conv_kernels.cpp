@@ -155,8 +155,14 @@ struct DirectLayout {
                     const int64_t lo = std::min(len, std::max<int64_t>(0, (g.pw - q + g.sw - 1) / g.sw));
                     const int64_t hi = std::max(lo, std::min(len, (g.pw + g.iw - q + g.sw - 1) / g.sw));
                     std::fill_n(d, lo, 0.0f);
-                    for (int64_t k = lo; k < hi; ++k)
-                        d[k] = src[k * g.sw + q];
+                    if (g.sw == 1)
+                        std::copy(src + lo, src + hi, d + lo);
+                    else if (g.sw == 2) // a constant stride, which the compiler vectorises
+                        for (int64_t k = lo; k < hi; ++k)
+                            d[k] = src[2 * k + q];
+                    else
+                        for (int64_t k = lo; k < hi; ++k)
+                            d[k] = src[k * g.sw + q];
                     std::fill_n(d + hi, len - hi, 0.0f);
                 }
             }
