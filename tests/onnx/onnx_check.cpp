@@ -1,7 +1,7 @@
 // Runs an ONNX model through Rill's importer and tensor program on the inputs of ONNX test data
 // sets (input_<i>.pb / output_<i>.pb TensorProtos, the layout of ONNX's conformance cases and of
 // Debian's libonnx-testdata) and compares every output.
-//   rill_onnx_check CASE_DIR...   [--rtol R] [--atol A] [--report] [--repeat N]
+//   rill_onnx_check CASE_DIR...   [--rtol R] [--atol A] [--report] [--repeat N] [--profile N]
 // CASE_DIR holds model.onnx and test_data_set_*/. Input 0 is the run-time input; the others are
 // bound as constants, which is what weights, shapes and indices are in real models (the
 // importer folds them at import), except those listed (one name per line) in CASE_DIR/
@@ -38,6 +38,7 @@ struct CaseResult {
 
 bool g_report = false; // --report: print every output's error instead of stopping at the first
 int g_repeat = 0;      // --repeat N: time N more runs of each case (p50, p99 per run, 1 thread)
+int g_profile = 0;     // --profile N: time each step alone over N runs, print the table
 
 CaseResult run_case(const fs::path& dir, double rtol, double atol) {
     const auto model = read_bytes(dir / "model.onnx");
@@ -90,11 +91,13 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
             for (size_t k = 0; k < c.values.size(); ++k)
                 dst[k] = static_cast<float>(c.values[k]);
         }
-        program.run(b);
+        instance.run();
         if (g_repeat > 0) {
             const auto t = instance.time_runs(g_repeat);
             std::printf("  per run: p50 %.3f ms, p99 %.3f ms\n", t.p50_ms, t.p99_ms);
         }
+        if (g_profile > 0)
+            std::printf("%s", instance.profile(g_profile).c_str());
         for (size_t j = 0; j < prog.outputs.size(); ++j) {
             const fs::path p = set / ("output_" + std::to_string(j) + ".pb");
             if (!fs::exists(p))
@@ -144,6 +147,8 @@ int main(int argc, char** argv) {
             g_report = true;
         else if (a == "--repeat" && i + 1 < argc)
             g_repeat = std::atoi(argv[++i]);
+        else if (a == "--profile" && i + 1 < argc)
+            g_profile = std::atoi(argv[++i]);
         else
             dirs.push_back(a);
     }

@@ -5,11 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#define RILL_HAVE_MXCSR 1
-#endif
-
+#include "denormal_guard.hpp"
 #include "rill/core/error.hpp"
 
 namespace rill {
@@ -24,25 +20,6 @@ struct StateHeader {
     uint64_t fingerprint;
     uint64_t state_bytes;
     uint64_t max_chunk;
-};
-
-// Flush denormals to zero inside process (restored on exit).
-class DenormalGuard {
-public:
-    DenormalGuard() noexcept {
-#ifdef RILL_HAVE_MXCSR
-        saved_ = _mm_getcsr();
-        _mm_setcsr(saved_ | 0x8040); // FTZ | DAZ
-#endif
-    }
-    ~DenormalGuard() {
-#ifdef RILL_HAVE_MXCSR
-        _mm_setcsr(saved_);
-#endif
-    }
-
-private:
-    unsigned saved_ = 0;
 };
 
 enum Counter { InFill = 0, OutFill = 1, OutSeen = 2, NumCounters = 3 };

@@ -10,15 +10,19 @@
 // Both are a matrix product per group (im2col + gemm for conv, gemm + col2im for the transposed
 // form) on the AVX2 gemm of kernels/gemm.hpp. A conv with few output positions (P < 16, e.g. a
 // strided STFT-like conv per frame) gathers each position's receptive field contiguously and
-// takes a matrix-vector product (kernels/mac.hpp) per position instead.
+// takes a matrix-vector product (kernels/mac.hpp) per position instead. A conv with few input
+// channels per group (depthwise, or the RGB input of an image model), where im2col would copy
+// the input kh kw times for too short a product, runs direct: each group's input is copied once
+// into zero-padded, stride-phase-split rows (see DirectLayout) and the output rows are summed
+// tap by tap in registers (kernels/conv_rows.hpp).
 #include <algorithm>
 #include <cstring>
 
+#include "../kernels/conv_rows.hpp"
 #include "../kernels/gemm.hpp"
 #include "../kernels/mac.hpp"
 #include "elementwise.hpp"
 #include "kernel.hpp"
-#include "vector_clones.hpp"
 
 namespace rill::tensor {
 namespace {
@@ -57,12 +61,10 @@ struct Epilogue {
             unary_apply(fn, alpha, beta, *vm, y, y, count * plane);
             return;
         }
-        for (int64_t c = 0; c < count; ++c) {
-            const float k = slope[one_slope ? 0 : first + c];
-            float* p = y + c * plane;
-            for (int64_t i = 0; i < plane; ++i)
-                p[i] = p[i] < 0.0f ? p[i] * k : p[i];
-        }
+        if (one_slope)
+            per_block_binary(BinaryFn::Prelu, y, slope, y, 1, count * plane);
+        else
+            per_block_binary(BinaryFn::Prelu, y, slope + first, y, count, plane);
     }
 };
 
@@ -116,27 +118,80 @@ Shape out_shape(const ConvGeometry& g, size_t spatial) {
     return spatial == 2 ? Shape{g.n, g.m, g.oh, g.ow} : Shape{g.n, g.m, g.ow};
 }
 
+// The direct path's copy of one group's input: each channel as `rows` padded rows (ph zero rows,
+// the input rows, zero rows), each row as sw phases of `len` floats, phase q holding the padded
+// columns q, q + sw, q + 2 sw, ... (zeros outside the input). Tap (c, i, j) of output (oy, ox)
+// then reads channel c, row oy sh + i dh, phase (j dw) % sw, index ox + (j dw) / sw: for a row
+// of outputs, one contiguous run starting at row_floats() oy sh + off[tap].
+struct DirectLayout {
+    int64_t rows = 0, len = 0;
+    std::vector<int64_t> off; // per tap (c, i, j), in the weights' order
+
+    DirectLayout() = default;
+    explicit DirectLayout(const ConvGeometry& g)
+        : rows((g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1),
+          len((g.ow + 7) / 8 * 8 + (g.kw - 1) * g.dw / g.sw) {
+        for (int64_t c = 0; c < g.cg(); ++c)
+            for (int64_t i = 0; i < g.kh; ++i)
+                for (int64_t j = 0; j < g.kw; ++j)
+                    off.push_back((c * rows + i * g.dh) * g.sw * len + (j * g.dw) % g.sw * len + j * g.dw / g.sw);
+    }
+    int64_t row_floats(const ConvGeometry& g) const { return g.sw * len; }
+    int64_t floats(const ConvGeometry& g) const { return g.cg() * rows * row_floats(g); }
+
+    // x: the group's cg input planes.
+    void fill(const ConvGeometry& g, const float* x, float* p) const noexcept {
+        for (int64_t c = 0; c < g.cg(); ++c)
+            for (int64_t r = 0; r < rows; ++r) {
+                float* d = p + (c * rows + r) * row_floats(g);
+                const int64_t iy = r - g.ph;
+                if (iy < 0 || iy >= g.ih) {
+                    std::fill_n(d, row_floats(g), 0.0f);
+                    continue;
+                }
+                const float* src = x + (c * g.ih + iy) * g.iw - g.pw; // src[X]: padded column X
+                for (int64_t q = 0; q < g.sw; ++q, d += len) {
+                    // index k holds padded column k sw + q, an input column for k in [lo, hi)
+                    const int64_t lo = std::min(len, std::max<int64_t>(0, (g.pw - q + g.sw - 1) / g.sw));
+                    const int64_t hi = std::max(lo, std::min(len, (g.pw + g.iw - q + g.sw - 1) / g.sw));
+                    std::fill_n(d, lo, 0.0f);
+                    if (g.sw == 1)
+                        std::copy(src + lo, src + hi, d + lo);
+                    else if (g.sw == 2) // a constant stride, which the compiler vectorises
+                        for (int64_t k = lo; k < hi; ++k)
+                            d[k] = src[2 * k + q];
+                    else
+                        for (int64_t k = lo; k < hi; ++k)
+                            d[k] = src[k * g.sw + q];
+                    std::fill_n(d + hi, len - hi, 0.0f);
+                }
+            }
+    }
+};
+
 class ConvKernel final : public TensorKernel {
 public:
     ConvKernel(const ConvGeometry& g, Epilogue e, bool one_slope)
-        : g_(g), gemm_(gemm_kernels()), matvec_(mac_kernels().matvec), epilogue_(e), one_slope_(one_slope) {
+        : g_(g), gemm_(gemm_kernels()), matvec_(mac_kernels().matvec), rows_(conv_row_kernels()),
+          epilogue_(e), one_slope_(one_slope) {
         pointwise_ = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
                      g.ph_end == 0 && g.pw_end == 0;
-        depthwise_ = g.cg() == 1 && g.mg() == 1;
-        by_position_ = !depthwise_ && g.oh * g.ow < kFewPositions;
-        if (by_position_ || depthwise_)
+        direct_ = g.cg() == 1 || (g.cg() <= kDirectChannels && !pointwise_);
+        by_position_ = !direct_ && g.oh * g.ow < kFewPositions;
+        if (by_position_ || direct_)
             pointwise_ = false;
+        if (direct_)
+            direct_layout_ = DirectLayout(g);
     }
     size_t scratch_floats() const override {
+        if (direct_)
+            return static_cast<size_t>(direct_layout_.floats(g_));
         const auto col = static_cast<size_t>(g_.cg() * g_.kh * g_.kw * g_.oh * g_.ow);
-        return pointwise_ || depthwise_ ? 0 : by_position_ ? 2 * col + static_cast<size_t>(g_.mg()) : col;
+        return pointwise_ ? 0 : by_position_ ? 2 * col + static_cast<size_t>(g_.mg()) : col;
     }
     void run(const float* const* in, float* const* out, float* col) const noexcept override {
-        if (depthwise_) {
-            run_depthwise(in, out[0]);
-            if (epilogue_.on)
-                for (int64_t n = 0; n < g_.n; ++n)
-                    epilogue_.apply(out[0] + n * g_.m * g_.oh * g_.ow, in[3], 0, g_.m, g_.oh * g_.ow, one_slope_);
+        if (direct_) {
+            run_direct(in, out[0], col);
             return;
         }
         const auto& g = g_;
@@ -183,39 +238,25 @@ public:
     }
 
 private:
-    // One input and one output channel per group: each tap is a scaled copy of (a strided view
-    // of) the input plane added to the output plane, over the output columns whose input column
-    // exists (contiguous, so vectorised, at stride 1).
-    RILL_VECTOR_CLONES void run_depthwise(const float* const* in, float* y) const noexcept {
+    // Per group: the input copied once into the direct layout, then blocks of up to 4 output
+    // channels row by row, each block's activation applied while it is in cache.
+    void run_direct(const float* const* in, float* y, float* padded) const noexcept {
         const auto& g = g_;
+        const DirectLayout& d = direct_layout_;
+        const int64_t taps = g.cg() * g.kh * g.kw, plane = g.oh * g.ow;
+        const auto block = static_cast<int64_t>(ConvRowKernels::kMaxRows);
         for (int64_t n = 0; n < g.n; ++n)
-            for (int64_t c = 0; c < g.m; ++c) {
-                const float* x = in[0] + (n * g.c + c) * g.ih * g.iw;
-                const float* w = in[1] + c * g.kh * g.kw;
-                float* yc = y + (n * g.m + c) * g.oh * g.ow;
-                std::fill_n(yc, g.oh * g.ow, in[2] ? in[2][c] : 0.0f);
-                for (int64_t oy = 0; oy < g.oh; ++oy) {
-                    float* row = yc + oy * g.ow;
-                    for (int64_t i = 0; i < g.kh; ++i) {
-                        const int64_t iy = oy * g.sh - g.ph + i * g.dh;
-                        if (iy < 0 || iy >= g.ih)
-                            continue;
-                        const float* src = x + iy * g.iw;
-                        for (int64_t j = 0; j < g.kw; ++j) {
-                            const int64_t off = j * g.dw - g.pw; // input column = ox * sw + off
-                            const int64_t lo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
-                            const int64_t hi = std::min(g.ow, (g.iw - 1 - off) / g.sw + 1);
-                            const float wv = w[i * g.kw + j];
-                            if (g.sw == 1) {
-                                const float* s = src + off;
-                                for (int64_t ox = lo; ox < hi; ++ox)
-                                    row[ox] += wv * s[ox];
-                            } else {
-                                for (int64_t ox = lo; ox < hi; ++ox)
-                                    row[ox] += wv * src[ox * g.sw + off];
-                            }
-                        }
-                    }
+            for (int64_t gi = 0; gi < g.group; ++gi) {
+                d.fill(g, in[0] + (n * g.c + gi * g.cg()) * g.ih * g.iw, padded);
+                for (int64_t m0 = 0; m0 < g.mg(); m0 += block) {
+                    const int64_t m = gi * g.mg() + m0, count = std::min(block, g.mg() - m0);
+                    float* ym = y + (n * g.m + m) * plane;
+                    for (int64_t oy = 0; oy < g.oh; ++oy)
+                        rows_.rows(ym + oy * g.ow, static_cast<size_t>(plane),
+                                   padded + oy * g.sh * d.row_floats(g), d.off.data(), in[1] + m * taps,
+                                   static_cast<size_t>(taps), in[2] ? in[2] + m : nullptr,
+                                   static_cast<size_t>(count), static_cast<size_t>(g.ow));
+                    epilogue_.apply(ym, in[3], m, count, plane, one_slope_);
                 }
             }
     }
@@ -242,13 +283,15 @@ private:
                 }
     }
 
-    static constexpr int64_t kFewPositions = 16;
+    static constexpr int64_t kFewPositions = 16, kDirectChannels = 4;
     ConvGeometry g_;
     const GemmKernels& gemm_; // chosen at load, never on the audio thread
     void (*matvec_)(const float*, size_t, const float*, size_t, size_t, float*);
+    const ConvRowKernels& rows_;
+    DirectLayout direct_layout_;
     Epilogue epilogue_;
     bool one_slope_ = false;
-    bool pointwise_ = false, by_position_ = false, depthwise_ = false;
+    bool pointwise_ = false, by_position_ = false, direct_ = false;
 };
 
 class ConvTransposeKernel final : public TensorKernel {
@@ -334,6 +377,7 @@ BuiltStep build_conv(const StepSpec& s) {
     if (g.oh < 1 || g.ow < 1)
         fail_format("conv: kernel larger than the padded input " + to_string(x));
     checked_numel({2 * g.cg() * g.kh * g.kw, g.oh * g.ow}); // im2col scratch
+    checked_numel({g.cg() * g.sw, (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1, g.ow + 8 + g.kw * g.dw}); // direct
     const Epilogue e = Epilogue::read(s, g.m);
     const bool one_slope = e.prelu && numel(s.in_shapes[3]) == 1;
     return {std::make_shared<ConvKernel>(g, e, one_slope), {out_shape(g, spatial)}};

@@ -29,6 +29,11 @@ enum class BinaryFn { Add, Sub, Mul, Div, Pow, Max, Min, Prelu, Equal, Less, Gre
 // y may be x. Also the fused activation of convolutions.
 void unary_apply(UnaryFn f, float a, float b, const VecMath& vm, const float* x, float* y, int64_t n) noexcept;
 
+// y[o, i] = f(a[o, i], b[o]), o < outer, i < inner, for add, sub, mul, div and prelu (the
+// per-channel affine of folded batch norms and the PReLU of activations and conv epilogues); y
+// may be a.
+void per_block_binary(BinaryFn f, const float* a, const float* b, float* y, int64_t outer, int64_t inner) noexcept;
+
 // By name ("relu", "add", ...); throws CoreError{Format} naming the unknown function.
 UnaryFn unary_fn(const std::string& name);
 BinaryFn binary_fn(const std::string& name);

@@ -1,6 +1,7 @@
 // Unary and binary element-wise steps (math in elementwise.hpp). The function is chosen once per
 // run, outside the element loop, so each loop is a straight (vectorisable) loop; same shapes, a
 // scalar b and a b that is constant over contiguous blocks of a (per-channel) have their own loops.
+#include <cstring>
 #include <limits>
 
 #include "../kernels/vmath.hpp"
@@ -36,22 +37,19 @@ void binary_per_block_b(const float* a, const float* b, float* y, int64_t outer,
         binary_scalar_b<F>(a + o * inner, b[o], y + o * inner, inner);
 }
 
-// The per-channel affine and PReLU of folded batch norms and activations, vectorised.
-RILL_VECTOR_CLONES void per_block_arith(BinaryFn f, const float* __restrict a, const float* __restrict b,
-                                        float* __restrict y, int64_t outer, int64_t inner) noexcept {
-    for (int64_t o = 0; o < outer; ++o) {
-        const float bv = b[o];
-        const float* ao = a + o * inner;
-        float* yo = y + o * inner;
-        switch (f) {
-        case BinaryFn::Add: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] + bv; break;
-        case BinaryFn::Sub: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] - bv; break;
-        case BinaryFn::Mul: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] * bv; break;
-        case BinaryFn::Div: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] / bv; break;
-        case BinaryFn::Prelu: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] < 0.0f ? ao[i] * bv : ao[i]; break;
-        default: break;
-        }
+// x < 0 ? a x : x (leaky relu, prelu) on explicit 8-lane vectors: under -ftrapping-math GCC does
+// not turn the select of a plain loop into a blend, so the loop would stay scalar and branchy.
+RILL_VECTOR_CLONES void leaky_loop(const float* x, float* y, int64_t n, float a) noexcept {
+    typedef float V8 __attribute__((vector_size(32)));
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        V8 v;
+        std::memcpy(&v, x + i, sizeof v);
+        const V8 r = v < 0.0f ? v * a : v;
+        std::memcpy(y + i, &r, sizeof r);
     }
+    for (; i < n; ++i)
+        y[i] = x[i] < 0.0f ? x[i] * a : x[i];
 }
 
 RILL_VECTOR_CLONES void same_arith(BinaryFn f, const float* __restrict a, const float* __restrict b,
@@ -91,10 +89,6 @@ RILL_VECTOR_CLONES void hard_swish_loop(const float* x, float* y, int64_t n) noe
         y[i] = x[i] * t;
     }
 }
-RILL_VECTOR_CLONES void leaky_loop(const float* x, float* y, int64_t n, float a) noexcept {
-    for (int64_t i = 0; i < n; ++i)
-        y[i] = x[i] < 0.0f ? a * x[i] : x[i];
-}
 // sigmoid(x) = 1 / (1 + exp(-x)); tanh(x) = 2 sigmoid(2 x) - 1.
 RILL_VECTOR_CLONES void sigmoid_loop(const VecMath& vm, const float* x, float* y, int64_t n, float scale) noexcept {
     for (int64_t i = 0; i < n; ++i)
@@ -105,6 +99,23 @@ RILL_VECTOR_CLONES void sigmoid_loop(const VecMath& vm, const float* x, float* y
 }
 
 } // namespace
+
+RILL_VECTOR_CLONES void per_block_binary(BinaryFn f, const float* a, const float* b, float* y, int64_t outer,
+                                         int64_t inner) noexcept {
+    for (int64_t o = 0; o < outer; ++o) {
+        const float bv = b[o];
+        const float* ao = a + o * inner;
+        float* yo = y + o * inner;
+        switch (f) {
+        case BinaryFn::Add: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] + bv; break;
+        case BinaryFn::Sub: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] - bv; break;
+        case BinaryFn::Mul: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] * bv; break;
+        case BinaryFn::Div: for (int64_t i = 0; i < inner; ++i) yo[i] = ao[i] / bv; break;
+        case BinaryFn::Prelu: leaky_loop(ao, yo, inner, bv); break;
+        default: break;
+        }
+    }
+}
 
 void unary_apply(UnaryFn f, float a, float b, const VecMath& vm, const float* x, float* y, int64_t n) noexcept {
     switch (f) {
@@ -169,7 +180,7 @@ public:
         if (same_ && fast_arith(f_)) {
             same_arith(f_, in[0], in[1], out[0], n_);
         } else if (block_inner_ > 0 && (fast_arith(f_) || f_ == BinaryFn::Prelu)) {
-            per_block_arith(f_, in[0], in[1], out[0], block_outer_, block_inner_);
+            per_block_binary(f_, in[0], in[1], out[0], block_outer_, block_inner_);
         } else if (same_) {
             switch (f_) {
 #define X(name) case BinaryFn::name: binary_same<BinaryFn::name>(in[0], in[1], out[0], n_); break;

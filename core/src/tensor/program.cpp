@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+
+#include "../graph/denormal_guard.hpp"
 
 namespace rill::tensor {
 namespace {
@@ -32,6 +35,19 @@ const nlohmann::json& list_of(const nlohmann::json& j, const char* key) {
     if (!j.at(key).is_array())
         fail_format(std::string("tensor program: '") + key + "' must be a list");
     return j.at(key);
+}
+
+// The attributes that tell steps of one op apart in a profile.
+std::string label_of(const StepSpec& s, const Shape& out) {
+    std::string r = s.op + " " + to_string(s.in_shapes.empty() ? Shape{} : s.in_shapes[0]);
+    if (s.in_shapes.size() > 1 && s.constants.size() > 1 && s.constants[1])
+        r += " w" + to_string(s.in_shapes[1]);
+    for (const char* key : {"fn", "group", "strides", "dilations", "mode"})
+        if (s.attrs.contains(key) && !(std::string(key) == "group" && s.attrs.at(key) == 1))
+            r += std::string(" ") + key + "=" + s.attrs.at(key).dump();
+    if (s.attrs.contains("activation"))
+        r += " +" + attr_string(s.attrs.at("activation"), "fn", "");
+    return r + " -> " + to_string(out);
 }
 
 } // namespace
@@ -129,6 +145,7 @@ Program::Program(const nlohmann::json& desc, const std::map<std::string, const T
             fail_unsupported(where + ": needs more than 2^26 floats of scratch");
         scratch_floats_ = std::max(scratch_floats_, scratch);
         step.kernel = built.kernel;
+        step.label = label_of(spec, built.out_shapes[0]);
         if (step.kernel)
             steps_.push_back(std::move(step));
     }
@@ -149,10 +166,59 @@ Program::Program(const nlohmann::json& desc, const std::map<std::string, const T
     }
     if (inputs_.empty() || outputs_.empty())
         fail_format("tensor program: needs at least one input and one output");
+    plan_activations();
+}
+
+void Program::plan_activations() {
+    const size_t n = values_.size(), end = steps_.size();
+    std::vector<size_t> first(n, end), last(n, 0);
+    for (size_t i = 0; i < steps_.size(); ++i) {
+        for (int v : steps_[i].out)
+            if (v >= 0)
+                first[static_cast<size_t>(root(v))] = std::min(first[static_cast<size_t>(root(v))], i);
+        for (int v : steps_[i].in)
+            if (v >= 0)
+                last[static_cast<size_t>(root(v))] = std::max(last[static_cast<size_t>(root(v))], i);
+    }
+    for (int v : outputs_)
+        last[static_cast<size_t>(root(v))] = end;
+    for (const StateLink& l : state_)
+        last[static_cast<size_t>(root(l.next))] = end;
+    // Largest first, each at the lowest offset clear of the placed values it overlaps in time.
+    std::vector<size_t> order;
+    for (size_t v = 0; v < n; ++v)
+        if (values_[v].kind == Kind::Activation && values_[v].alias < 0)
+            order.push_back(v);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return values_[a].size > values_[b].size; });
+    auto floats = [&](size_t v) {
+        constexpr size_t kLine = Arena::kAlign / sizeof(float);
+        return (static_cast<size_t>(std::max<int64_t>(values_[v].size, 1)) + kLine - 1) / kLine * kLine;
+    };
+    offset_.assign(n, 0);
+    std::vector<size_t> placed;
+    for (size_t v : order) {
+        last[v] = std::max(last[v], first[v]);
+        std::vector<std::pair<size_t, size_t>> taken; // [begin, end) of overlapping placed values
+        for (size_t u : placed)
+            if (first[u] <= last[v] && first[v] <= last[u])
+                taken.push_back({offset_[u], offset_[u] + floats(u)});
+        std::sort(taken.begin(), taken.end());
+        size_t at = 0;
+        for (const auto& [b, e] : taken) {
+            if (at + floats(v) <= b)
+                break;
+            at = std::max(at, e);
+        }
+        offset_[v] = at;
+        pool_floats_ = std::max(pool_floats_, at + floats(v));
+        placed.push_back(v);
+    }
 }
 
 void Program::take(Arena& arena, Buffers& b) const {
     b.value.assign(values_.size(), nullptr);
+    float* pool = arena.scratch<float>(std::max<size_t>(pool_floats_, 1));
     for (size_t v = 0; v < values_.size(); ++v) {
         const Value& val = values_[v];
         const auto n = static_cast<size_t>(std::max<int64_t>(val.size, 1));
@@ -160,7 +226,11 @@ void Program::take(Arena& arena, Buffers& b) const {
             b.value[v] = const_cast<float*>(val.constant);
         else if (val.kind == Kind::State)
             b.value[v] = arena.state<float>(n);
-        else if (val.alias < 0)
+        else if (val.alias >= 0)
+            continue;
+        else if (val.kind == Kind::Activation)
+            b.value[v] = pool ? pool + offset_[v] : nullptr;
+        else
             b.value[v] = arena.scratch<float>(n);
     }
     for (size_t v = 0; v < values_.size(); ++v)
@@ -170,17 +240,21 @@ void Program::take(Arena& arena, Buffers& b) const {
     b.state_temp = state_via_temp_ ? arena.scratch<float>(std::max<size_t>(state_floats_, 1)) : nullptr;
 }
 
-void Program::run(const Buffers& b) const noexcept {
+void Program::run_step(const Buffers& b, size_t index) const noexcept {
+    const Step& s = steps_[index];
     const float* in[kMaxPorts * 8];
     float* out[kMaxPorts];
-    for (const Step& s : steps_) {
-        const size_t n_in = std::max(s.in.size(), kMaxPorts);
-        for (size_t i = 0; i < n_in && i < sizeof in / sizeof in[0]; ++i)
-            in[i] = i < s.in.size() && s.in[i] >= 0 ? b.value[static_cast<size_t>(s.in[i])] : nullptr;
-        for (size_t o = 0; o < kMaxPorts; ++o)
-            out[o] = o < s.out.size() && s.out[o] >= 0 ? b.value[static_cast<size_t>(s.out[o])] : nullptr;
-        s.kernel->run(in, out, b.scratch);
-    }
+    const size_t n_in = std::max(s.in.size(), kMaxPorts);
+    for (size_t i = 0; i < n_in && i < sizeof in / sizeof in[0]; ++i)
+        in[i] = i < s.in.size() && s.in[i] >= 0 ? b.value[static_cast<size_t>(s.in[i])] : nullptr;
+    for (size_t o = 0; o < kMaxPorts; ++o)
+        out[o] = o < s.out.size() && s.out[o] >= 0 ? b.value[static_cast<size_t>(s.out[o])] : nullptr;
+    s.kernel->run(in, out, b.scratch);
+}
+
+void Program::run(const Buffers& b) const noexcept {
+    for (size_t i = 0; i < steps_.size(); ++i)
+        run_step(b, i);
     if (state_via_temp_) {
         size_t off = 0;
         for (const StateLink& l : state_) {
@@ -214,7 +288,48 @@ ProgramInstance::ProgramInstance(const Program& program) : program_(program) {
     program.take(arena, buffers_);
 }
 
+void ProgramInstance::run() const noexcept {
+    const DenormalGuard denormals;
+    program_.run(buffers_);
+}
+
+std::string ProgramInstance::profile(int repeat) const {
+    const DenormalGuard denormals;
+    repeat = std::max(repeat, 1);
+    std::vector<std::vector<double>> ms(program_.step_count());
+    for (int r = 0; r < repeat; ++r)
+        for (size_t i = 0; i < ms.size(); ++i) {
+            const auto t0 = std::chrono::steady_clock::now();
+            program_.run_step(buffers_, i);
+            ms[i].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+    struct Row {
+        double ms = 0;
+        int count = 0;
+    };
+    std::map<std::string, Row> by_label;
+    double total = 0;
+    for (size_t i = 0; i < ms.size(); ++i) {
+        std::nth_element(ms[i].begin(), ms[i].begin() + repeat / 2, ms[i].end());
+        const double m = ms[i][static_cast<size_t>(repeat / 2)];
+        by_label[program_.step_label(i)].ms += m;
+        by_label[program_.step_label(i)].count += 1;
+        total += m;
+    }
+    std::vector<std::pair<std::string, Row>> rows(by_label.begin(), by_label.end());
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
+    char line[64];
+    std::snprintf(line, sizeof line, "%8.3f ms  all %zu steps (sum of step medians)\n", total, ms.size());
+    std::string r = line;
+    for (const auto& [label, row] : rows) {
+        std::snprintf(line, sizeof line, "%8.3f ms %5.1f%% %3dx  ", row.ms, 100 * row.ms / std::max(total, 1e-9), row.count);
+        r += line + label + "\n";
+    }
+    return r;
+}
+
 ProgramInstance::Times ProgramInstance::time_runs(int repeat) const {
+    const DenormalGuard denormals;
     std::vector<double> ms;
     for (int r = 0; r < repeat; ++r) {
         const auto t0 = std::chrono::steady_clock::now();

@@ -37,6 +37,8 @@ public:
     const Shape& input_shape(size_t i) const { return values_[inputs_[i]].shape; }
     const Shape& output_shape(size_t i) const { return values_[outputs_[i]].shape; }
     size_t step_count() const { return steps_.size(); }
+    // "conv [1, 48, 40, 40] w[48, 1, 3, 3] g48 -> [1, 48, 40, 40]": what step i is, for profiles.
+    const std::string& step_label(size_t i) const { return steps_[i].label; }
 
     // Per-stream memory: buffers of every value, taken from the arena (state in its state region).
     struct Buffers {
@@ -51,6 +53,8 @@ public:
 
     // One frame: run the steps, then move each state's next value into it. RT-safe.
     void run(const Buffers& b) const noexcept;
+    // Step i alone, on whatever its inputs hold (profiles time the steps one by one). RT-safe.
+    void run_step(const Buffers& b, size_t i) const noexcept;
 
 private:
     enum class Kind { Input, Constant, State, Activation };
@@ -65,12 +69,14 @@ private:
     struct Step {
         std::shared_ptr<const TensorKernel> kernel;
         std::vector<int> in, out;     // value ids, -1 = absent
+        std::string label;
     };
     struct StateLink {
         int value, next;
     };
 
     int define(const std::string& name, Shape shape, Kind kind);
+    void plan_activations();
     int find(const std::string& name, const std::string& where) const;
     int root(int v) const { return values_[v].alias < 0 ? v : root(values_[v].alias); }
 
@@ -79,16 +85,25 @@ private:
     std::vector<Step> steps_;
     std::vector<int> inputs_, outputs_;
     std::vector<StateLink> state_;
+    // Activations share one pool: each at offset_[v], values whose lifetimes (from the step that
+    // writes them to the last step that reads them, or the end for outputs and next states)
+    // overlap at disjoint ranges, so a frame's working set stays small enough for the caches.
+    std::vector<size_t> offset_;
+    size_t pool_floats_ = 0;
     size_t scratch_floats_ = 0, state_floats_ = 0;
     bool state_via_temp_ = false;
     static constexpr size_t kMaxPorts = 8; // kernels may read optional inputs up to this index
 };
 
 // A program with memory of its own, for tools and tests that run a program outside a stream.
+// Its runs flush denormals as a stream's process does (graph/denormal_guard.hpp).
 class ProgramInstance {
 public:
     explicit ProgramInstance(const Program& program);
     const Program::Buffers& buffers() const { return buffers_; }
+
+    // One frame on whatever the inputs hold.
+    void run() const noexcept;
 
     // Runs the program `repeat` times (on whatever its inputs hold) and returns the per-run
     // time percentiles in milliseconds: the figures of the tools' --repeat.
@@ -96,6 +111,9 @@ public:
         double p50_ms = 0, p99_ms = 0;
     };
     Times time_runs(int repeat) const;
+    // The tools' --profile: each step timed alone over `repeat` runs; a table of the median
+    // milliseconds summed over the steps of one label, largest first, with counts and shares.
+    std::string profile(int repeat) const;
 
 private:
     const Program& program_;

@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "kernel.hpp"
+#include "vector_clones.hpp"
 
 namespace rill::tensor {
 namespace {
@@ -198,42 +199,115 @@ struct PoolAxis {
     int64_t in = 1, out = 1, k = 1, s = 1, d = 1, pad = 0, pad_end = 0;
 };
 
+// Per output position of one axis: the taps [lo, hi) inside the input, the first one's input
+// index, and the taps inside the padded input (count_include_pad). Built at load, so the window
+// loops of PoolKernel run without bounds checks.
+struct PoolWindows {
+    std::vector<int64_t> lo, hi, start, padded;
+
+    explicit PoolWindows(const PoolAxis& a) {
+        for (int64_t o = 0; o < a.out; ++o) {
+            int64_t l = a.k, h = 0, p = 0;
+            for (int64_t i = 0; i < a.k; ++i) {
+                const int64_t at = o * a.s - a.pad + i * a.d;
+                p += at >= -a.pad && at < a.in + a.pad_end;
+                if (at >= 0 && at < a.in) {
+                    l = std::min(l, i);
+                    h = i + 1;
+                }
+            }
+            lo.push_back(std::min(l, h));
+            hi.push_back(h);
+            start.push_back(o * a.s - a.pad + std::min(l, h) * a.d);
+            padded.push_back(p);
+        }
+    }
+};
+
 class PoolKernel final : public TensorKernel {
 public:
     PoolKernel(int64_t planes, PoolAxis h, PoolAxis w, bool max, bool include_pad)
-        : planes_(planes), h_(h), w_(w), max_(max), include_pad_(include_pad) {}
+        : planes_(planes), h_(h), w_(w), rows_(h), cols_(w), max_(max), include_pad_(include_pad) {
+        // Columns whose window lies wholly inside the input run as vector loops across the row.
+        full_lo_ = w.out, full_hi_ = w.out;
+        for (int64_t ox = 0; ox < w.out; ++ox)
+            if (cols_.lo[static_cast<size_t>(ox)] == 0 && cols_.hi[static_cast<size_t>(ox)] == w.k) {
+                full_lo_ = std::min(full_lo_, ox);
+                full_hi_ = ox + 1;
+            }
+        bool one_run = full_hi_ - full_lo_ >= 8; // else (a global pool, say) not worth a row pass
+        for (int64_t ox = full_lo_; ox < full_hi_; ++ox)
+            one_run = one_run && cols_.lo[static_cast<size_t>(ox)] == 0 && cols_.hi[static_cast<size_t>(ox)] == w.k;
+        if (!one_run)
+            full_lo_ = full_hi_ = w.out; // every column takes the general loop
+    }
     void run(const float* const* in, float* const* out, float*) const noexcept override {
-        for (int64_t p = 0; p < planes_; ++p) {
-            const float* x = in[0] + p * h_.in * w_.in;
-            float* y = out[0] + p * h_.out * w_.out;
-            for (int64_t oy = 0; oy < h_.out; ++oy)
-                for (int64_t ox = 0; ox < w_.out; ++ox) {
-                    float acc = max_ ? -std::numeric_limits<float>::infinity() : 0.0f;
-                    int64_t count = 0, padded = 0;
-                    for (int64_t i = 0; i < h_.k; ++i) {
-                        const int64_t yy = oy * h_.s - h_.pad + i * h_.d;
-                        for (int64_t j = 0; j < w_.k; ++j) {
-                            const int64_t xx = ox * w_.s - w_.pad + j * w_.d;
-                            if (yy >= -h_.pad && yy < h_.in + h_.pad_end && xx >= -w_.pad &&
-                                xx < w_.in + w_.pad_end)
-                                ++padded;
-                            if (yy < 0 || yy >= h_.in || xx < 0 || xx >= w_.in)
-                                continue;
-                            const float v = x[yy * w_.in + xx];
-                            acc = max_ ? std::max(acc, v) : acc + v;
-                            ++count;
-                        }
-                    }
-                    if (!max_)
-                        acc /= static_cast<float>(std::max<int64_t>(1, include_pad_ ? padded : count));
-                    y[oy * w_.out + ox] = acc;
+        for (int64_t p = 0; p < planes_; ++p)
+            for (int64_t oy = 0; oy < h_.out; ++oy) {
+                const float* x = in[0] + p * h_.in * w_.in;
+                float* y = out[0] + (p * h_.out + oy) * w_.out;
+                window_columns(x, y, oy, 0, full_lo_);
+                if (full_lo_ < full_hi_) {
+                    full_columns(x, y, oy);
+                    window_columns(x, y, oy, full_hi_, w_.out);
                 }
-        }
+            }
     }
 
 private:
+    // Each output of [from, to) of row oy from its own window (taps in row-major order).
+    void window_columns(const float* x, float* y, int64_t oy, int64_t from, int64_t to) const noexcept {
+        const auto ry = static_cast<size_t>(oy);
+        const int64_t ni = rows_.hi[ry] - rows_.lo[ry];
+        for (int64_t ox = from; ox < to; ++ox) {
+            const auto rx = static_cast<size_t>(ox);
+            const int64_t nj = cols_.hi[rx] - cols_.lo[rx];
+            const float* base = x + rows_.start[ry] * w_.in + cols_.start[rx];
+            float acc = max_ ? -std::numeric_limits<float>::infinity() : 0.0f;
+            for (int64_t i = 0; i < ni; ++i)
+                for (int64_t j = 0; j < nj; ++j) {
+                    const float v = base[i * h_.d * w_.in + j * w_.d];
+                    acc = max_ ? (acc < v ? v : acc) : acc + v;
+                }
+            if (!max_)
+                acc /= static_cast<float>(std::max<int64_t>(1, include_pad_ ? rows_.padded[ry] * cols_.padded[rx] : ni * nj));
+            y[ox] = acc;
+        }
+    }
+
+    // The same sums for the columns [full_lo_, full_hi_) together, tap by tap across the row.
+    RILL_VECTOR_CLONES void full_columns(const float* x, float* y, int64_t oy) const noexcept {
+        const auto ry = static_cast<size_t>(oy);
+        const int64_t ni = rows_.hi[ry] - rows_.lo[ry], lo = full_lo_, hi = full_hi_, s = w_.s;
+        const float init = max_ ? -std::numeric_limits<float>::infinity() : 0.0f;
+        for (int64_t ox = lo; ox < hi; ++ox)
+            y[ox] = init;
+        for (int64_t i = 0; i < ni; ++i)
+            for (int64_t j = 0; j < w_.k; ++j) {
+                const float* r = x + (rows_.start[ry] + i * h_.d) * w_.in + cols_.start[static_cast<size_t>(lo)] +
+                                 j * w_.d - lo * s;
+                if (max_)
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        y[ox] = y[ox] < r[ox * s] ? r[ox * s] : y[ox];
+                else if (s == 2)
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        y[ox] += r[ox * 2];
+                else
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        y[ox] += r[ox * s];
+            }
+        if (!max_) {
+            const auto count = static_cast<float>(
+                std::max<int64_t>(1, include_pad_ ? rows_.padded[ry] * w_.k : ni * w_.k));
+            for (int64_t ox = lo; ox < hi; ++ox)
+                y[ox] /= count;
+        }
+    }
+
     int64_t planes_;
     PoolAxis h_, w_;
+    PoolWindows rows_, cols_;
+    int64_t full_lo_ = 0, full_hi_ = 0;
     bool max_, include_pad_;
 };
 

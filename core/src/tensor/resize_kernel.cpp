@@ -2,7 +2,8 @@
 // and so on), separable: axis by axis, y[o] = (1 - w) x[i0] + w x[i1] with x the source
 // coordinate (resize_coordinate.hpp) clamped to [0, in - 1], i0 = floor(x), i1 = min(i0 + 1,
 // in - 1), w = x - i0. Axes whose size does not change and whose coordinate is the identity are
-// skipped. Tables of (i0, i1, w) per axis are built at load.
+// skipped; an upsampled last axis is resized first. Tables of (i0, i1, w) per axis are built at
+// load.
 #include <algorithm>
 #include <cmath>
 
@@ -48,6 +49,18 @@ private:
         for (size_t i = a.axis + 1; i < a.in.size(); ++i)
             inner *= a.in[i];
         const int64_t n_in = a.in[a.axis], n_out = a.out[a.axis];
+        if (inner == 1) { // the last axis: a gather along each row
+            const int64_t* i0 = a.i0.data();
+            const int64_t* i1 = a.i1.data();
+            const float* w = a.w.data();
+            for (int64_t o = 0; o < outer; ++o) {
+                const float* r = x + o * n_in;
+                float* d = y + o * n_out;
+                for (int64_t j = 0; j < n_out; ++j)
+                    d[j] = r[i0[j]] + w[j] * (r[i1[j]] - r[i0[j]]);
+            }
+            return;
+        }
         for (int64_t o = 0; o < outer; ++o)
             for (int64_t j = 0; j < n_out; ++j) {
                 const float* r0 = x + (o * n_in + a.i0[static_cast<size_t>(j)]) * inner;
@@ -79,7 +92,15 @@ BuiltStep build_resize_linear(const StepSpec& s) {
     std::vector<AxisPass> passes;
     Shape cur = x;
     size_t largest = 0;
-    for (size_t a = 0; a < x.size(); ++a) {
+    // An upsampled last axis goes first: its pass gathers, the others run on contiguous rows, so
+    // the gather then touches the fewest elements.
+    std::vector<size_t> order;
+    if (!x.empty() && sizes.back() > x.back())
+        order.push_back(x.size() - 1);
+    for (size_t a = 0; a < x.size(); ++a)
+        if (order.empty() || a != order[0])
+            order.push_back(a);
+    for (size_t a : order) {
         if (sizes[a] < 1 || scales[a] <= 0)
             fail_format("resize_linear: sizes and scales must be positive");
         AxisPass p;
