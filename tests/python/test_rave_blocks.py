@@ -23,7 +23,6 @@ import unittest
 
 import numpy as np
 import torch
-import torch.nn.utils as nn_utils
 
 import rill
 from rill.nn import rave_blocks as rb

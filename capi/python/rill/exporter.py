@@ -5,15 +5,15 @@
     report.latency_frames, report.replaced, report.nodes, report.weights, report.max_abs_diff
 
 The module is traced with torch.fx (torch.nn layers and rill.nn modules are leaves; containers,
-rill.nn modules built of layers (`rill_trace_through`, e.g. rill.nn.rave_blocks) and the user's
-own modules are traced through; weight-normalised layers are folded) and every node is mapped to a Rill op
-(docs/ops.md). Signals are [batch, channels, time]; the exporter tracks the axis order of each
-value through transpose/permute, so nn.Linear, nn.LayerNorm and nn.LSTM/nn.GRU (batch_first or
-not) on [B, T, C] / [T, B, C] views map to per-frame ops. F.pad feeding a convolution becomes
-the convolution's (left, right) padding. Layers that cannot stream exactly are replaced by their
-streaming counterparts (utterance-level nn.GroupNorm / nn.InstanceNorm1d -> cumulative
-group_norm) and reported; anything else that has no Rill op is an ExportError naming the layer
-or function and the source line that uses it.
+rill.nn modules built of layers (`rill_trace_through`, e.g. rill.nn.rave_blocks) and the
+user's own modules are traced through; weight-normalised layers are folded) and every node is
+mapped to a Rill op (docs/ops.md). Signals are [batch, channels, time]; the exporter tracks the
+axis order of each value through transpose/permute, so nn.Linear, nn.LayerNorm and
+nn.LSTM/nn.GRU (batch_first or not) on [B, T, C] / [T, B, C] views map to per-frame ops. F.pad
+feeding a convolution becomes the convolution's (left, right) padding. Layers that cannot stream
+exactly are replaced by their streaming counterparts (utterance-level nn.GroupNorm /
+nn.InstanceNorm1d -> cumulative group_norm) and reported; anything else that has no Rill op is
+an ExportError naming the layer or function and the source line that uses it.
 
 forward's arguments: one [B, C, T] tensor per entry of `inputs` (default: one input), then, when
 `params` is given, one [B, P] tensor holding the model parameters' values in order (the knobs a

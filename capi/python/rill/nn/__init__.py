@@ -46,7 +46,8 @@ from .stft import ISTFT, STFT
 
 __all__ = ["Conv1d", "ConvTranspose1d", "ConvTasNet", "CumulativeLayerNorm", "Delay", "DeltaNet", "FiLM", "GRU",
            "GatedDeltaNet", "GatedLinearAttention", "HGRNAttention", "KimiDeltaAttention",
-           "Mamba2", "MultiScaleRetention", "mLSTMLayer", "DilatedUnit", "Generator", "GeneratorV2",
+           "Mamba2", "MultiScaleRetention", "mLSTMLayer", "DilatedUnit", "Generator",
+           "GeneratorV2",
            "Residual", "ResidualBlock", "ResidualLayer", "ResidualStack", "UpsampleLayer",
            "GroupNorm", "ISTFT", "LSTM", "LayerNorm", "Linear", "Recurrent", "STFT",
            "Sequential", "Snake", "Stateless", "start_stream", "stream"]

@@ -12,9 +12,11 @@ Rill's explicit-padding convs:
     ResidualLayer(C, k, ds)       net = Residual(Sequential(LeakyReLU(.2), Conv1d(C, C, k, d)...))
     ResidualBlock(C, k, dss)      net = Sequential(ResidualLayer(C, k, ds) for ds in dss)
     ResidualStack(C, ks, dss)     net.branches = [ResidualBlock(C, k, dss) for k in ks], summed
-    UpsampleLayer(Ci, Co, r)      net = Sequential(LeakyReLU(.2), ConvTranspose1d(Ci, Co, 2r, r, r//2))
+    UpsampleLayer(Ci, Co, r)      net = Sequential(LeakyReLU(.2),
+                                                   ConvTranspose1d(Ci, Co, 2r, stride r, pad r//2))
                                   (r = 1: Conv1d(Ci, Co, 3, centered))
-    DilatedUnit(C, k, d)          net = Sequential(LeakyReLU, Conv1d(C, C, k, d), LeakyReLU, Conv1d(C, C, 1))
+    DilatedUnit(C, k, d)          net = Sequential(LeakyReLU, Conv1d(C, C, k, d),
+                                                   LeakyReLU, Conv1d(C, C, 1))
     Generator                     RAVE v1's decoder body `net` (conv 7, then UpsampleLayer +
                                   ResidualStack per ratio) and waveform branch `synth.branches.0`,
                                   tanh. The loudness branch (mod_sigmoid = 2 sigmoid(x)^2.3: no
@@ -287,7 +289,7 @@ class GeneratorV2(_Traced):
             dilations = [dilations for _ in ratios]
         dilations_list = list(dilations)[::-1]
         ratios = list(ratios)[::-1]
-        num = int(torch.tensor(ratios).prod()) * capacity if keep_dim else 2 ** len(ratios) * capacity
+        num = (int(torch.tensor(ratios).prod()) if keep_dim else 2 ** len(ratios)) * capacity
         net = [_conv(latent_size, num, kernel_size, weight_norm=weight_norm, bias=bias)]
         delay = get_padding(kernel_size)[1]
         for r, ds in zip(ratios, dilations_list):
