@@ -4,15 +4,16 @@
                          params=[{"name": "drive", "min": 0, "max": 1, "default": 0.5}])
     report.latency_frames, report.replaced, report.nodes, report.weights, report.max_abs_diff
 
-The module is traced with torch.fx (torch.nn layers and rill.nn modules are leaves; containers
-and the user's own modules are traced through) and every node is mapped to a Rill op
-(docs/ops.md). Signals are [batch, channels, time]; the exporter tracks the axis order of each
-value through transpose/permute, so nn.Linear, nn.LayerNorm and nn.LSTM/nn.GRU (batch_first or
-not) on [B, T, C] / [T, B, C] views map to per-frame ops. F.pad feeding a convolution becomes
-the convolution's (left, right) padding. Layers that cannot stream exactly are replaced by their
-streaming counterparts (utterance-level nn.GroupNorm / nn.InstanceNorm1d -> cumulative
-group_norm) and reported; anything else that has no Rill op is an ExportError naming the layer
-or function and the source line that uses it.
+The module is traced with torch.fx (torch.nn layers and rill.nn modules are leaves; containers,
+rill.nn modules built of layers (`rill_trace_through`, e.g. rill.nn.rave_blocks) and the
+user's own modules are traced through; weight-normalised layers are folded) and every node is
+mapped to a Rill op (docs/ops.md). Signals are [batch, channels, time]; the exporter tracks the
+axis order of each value through transpose/permute, so nn.Linear, nn.LayerNorm and
+nn.LSTM/nn.GRU (batch_first or not) on [B, T, C] / [T, B, C] views map to per-frame ops. F.pad
+feeding a convolution becomes the convolution's (left, right) padding. Layers that cannot stream
+exactly are replaced by their streaming counterparts (utterance-level nn.GroupNorm /
+nn.InstanceNorm1d -> cumulative group_norm) and reported; anything else that has no Rill op is
+an ExportError naming the layer or function and the source line that uses it.
 
 forward's arguments: one [B, C, T] tensor per entry of `inputs` (default: one input), then, when
 `params` is given, one [B, P] tensor holding the model parameters' values in order (the knobs a
@@ -29,6 +30,7 @@ import torch
 import torch.fx as fx
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.utils.weight_norm import WeightNorm
 
 from . import export_attention, export_conv_tasnet
 from . import nn as rnn
@@ -105,8 +107,8 @@ class _Tracer(fx.Tracer):
         return _Proxy(node, self)
 
     def is_leaf_module(self, m, qualname):
-        if isinstance(m, _CONTAINERS):
-            return False
+        if isinstance(m, _CONTAINERS) or getattr(m, "rill_trace_through", False):
+            return False  # containers, and rill.nn modules built of layers (rill.nn.rave_blocks)
         module = type(m).__module__
         return module.startswith("torch.nn") or module.startswith("rill.nn")
 
@@ -263,9 +265,18 @@ def _conv_padding(b, name, m, x, where):
     return x, [int(l), int(r)]
 
 
+def _param(m, src):
+    """m.<src>; a weight-normalised one (torch.nn.utils.weight_norm) is folded from its g and v
+    now, since the attribute holds whatever the last forward computed."""
+    for hook in m._forward_pre_hooks.values():
+        if isinstance(hook, WeightNorm) and hook.name == src:
+            return hook.compute_weight(m)
+    return getattr(m, src, None)
+
+
 def _affine(name, m, b, **roles):
-    return {role: b.tensor(f"{name}.{src}", getattr(m, src)) for role, src in roles.items()
-            if getattr(m, src, None) is not None}
+    return {role: b.tensor(f"{name}.{src}", _param(m, src)) for role, src in roles.items()
+            if _param(m, src) is not None}
 
 
 def _cumulative_norm(b, name, m, x, groups, label):

@@ -15,6 +15,11 @@ delayed by the reported latency. Parameter names follow the PyTorch layers they 
     conv_tasnet.py ConvTasNet (asteroid's Conv-TasNet, its state_dict names; exported whole by
                    export_conv_tasnet.py)   -> conv1d, group_norm, prelu, linear, add, mul,
                                                softmax, conv_transpose1d, concat
+    rave_blocks.py RAVE's decoder blocks (acids-ircam/RAVE rave/blocks.py, its state_dict names,
+                   weight norm folded on load): Residual, ResidualLayer, ResidualBlock,
+                   ResidualStack, UpsampleLayer, DilatedUnit, Generator, GeneratorV2, AudioRate
+                   (traced through by rill.export)   -> conv1d, conv_transpose1d, leaky_relu,
+                                                        add, split, sigmoid, mul, tanh
     la_kernels.py  naive recurrences of every linear-attention variant (test oracles)
     linear_attention.py  fla layers: GatedLinearAttention, MultiScaleRetention, DeltaNet,
                    GatedDeltaNet, KimiDeltaAttention         -> linear_attention (+ rotary)
@@ -34,11 +39,15 @@ from .linear_attention import (DeltaNet, GatedDeltaNet, GatedLinearAttention,
 from .linear import Linear
 from .norm import CumulativeLayerNorm, GroupNorm, LayerNorm
 from .recurrent import GRU, LSTM, Recurrent
+from .rave_blocks import (DilatedUnit, Generator, GeneratorV2, Residual, ResidualBlock,
+                          ResidualLayer, ResidualStack, UpsampleLayer)
 from .recurrent_layers import HGRNAttention, Mamba2, mLSTMLayer
 from .stft import ISTFT, STFT
 
 __all__ = ["Conv1d", "ConvTranspose1d", "ConvTasNet", "CumulativeLayerNorm", "Delay", "DeltaNet", "FiLM", "GRU",
            "GatedDeltaNet", "GatedLinearAttention", "HGRNAttention", "KimiDeltaAttention",
-           "Mamba2", "MultiScaleRetention", "mLSTMLayer",
+           "Mamba2", "MultiScaleRetention", "mLSTMLayer", "DilatedUnit", "Generator",
+           "GeneratorV2",
+           "Residual", "ResidualBlock", "ResidualLayer", "ResidualStack", "UpsampleLayer",
            "GroupNorm", "ISTFT", "LSTM", "LayerNorm", "Linear", "Recurrent", "STFT",
            "Sequential", "Snake", "Stateless", "start_stream", "stream"]
