@@ -69,7 +69,8 @@ int cmd_info(const Args& in_args) {
     j["hop_frames"] = info.hop_frames;
     j["weights"] = info.num_weights;
     j["stream_memory_bytes"] = stream.memory_bytes();
-    j["stream_max_block_frames"] = config.max_block_frames;
+    const bool image = !model.inputs().empty() && model.inputs()[0].kind == RILL_KIND_IMAGE;
+    j["stream_max_block_frames"] = image ? 1u : config.max_block_frames; // image streams: a frame per call
     if (json) {
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
@@ -100,7 +101,7 @@ int cmd_info(const Args& in_args) {
                 j["latency_ms"].get<double>(), info.hop_frames);
     std::printf("  weights %llu, memory per stream %zu bytes (max block %u frames)\n",
                 static_cast<unsigned long long>(info.num_weights), stream.memory_bytes(),
-                config.max_block_frames);
+                j["stream_max_block_frames"].get<unsigned>());
     return 0;
 }
 
