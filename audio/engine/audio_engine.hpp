@@ -35,6 +35,10 @@ struct Controls {
     float output_gain = 1.0f; // linear
     bool bypass = false;
     std::array<float, kParamSlots> slots{}; // normalised 0..1 over each model parameter's range
+    // false: the slots are ignored and every runner keeps its model's default parameter values
+    // (a host with no parameter controls, e.g. apps/live; a switch then never glides a new model
+    // from the previous model's settings).
+    bool drive_params = true;
 };
 
 class AudioEngine {

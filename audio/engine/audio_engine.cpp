@@ -136,7 +136,7 @@ void AudioEngine::process(float* const* io, uint32_t channels, uint32_t frames,
     for (uint32_t offset = 0; offset < frames;) {
         bool gliding = false;
         for (const LinearRamp& slot : slots_)
-            gliding = gliding || slot.moving();
+            gliding = gliding || (controls.drive_params && slot.moving());
         const uint32_t n = std::min(
             {frames - offset, config_.max_chunk, gliding ? kParamStepFrames : config_.max_chunk});
         for (uint32_t i = 0; i < n; ++i) {
@@ -147,7 +147,7 @@ void AudioEngine::process(float* const* io, uint32_t channels, uint32_t frames,
         }
         // Model parameters change once per chunk (the library applies them per call), every
         // kParamStepFrames frames while they glide.
-        for (uint32_t s = 0; s < kParamSlots; ++s) {
+        for (uint32_t s = 0; s < kParamSlots && controls.drive_params; ++s) {
             const float v = slots_[s].skip(n);
             for (ModelRunner* r : {current_, fading_}) {
                 if (r && s < r->params().size()) {
