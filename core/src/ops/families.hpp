@@ -3,7 +3,7 @@
 
 namespace rill {
 class OpRegistry;
-void register_conv_ops(OpRegistry& r);        // conv1d, conv_transpose1d (ops/conv*.cpp)
+void register_conv_ops(OpRegistry& r);        // conv1d, conv_transpose1d, conv2d_ft (ops/conv*.cpp)
 void register_linear_ops(OpRegistry& r);      // linear (ops/linear.cpp)
 void register_stft_ops(OpRegistry& r);        // stft, istft (ops/stft.cpp)
 void register_norm_ops(OpRegistry& r);        // group/layer/channel/cumulative/batch norm
