@@ -49,7 +49,8 @@ struct Conv2dFtAttrs {
     int64_t history() const { return (kt - 1) * dt; }
 };
 
-std::pair<int64_t, int64_t> pair_attr(const OpBuildContext& ctx, const char* key, int64_t fallback) {
+std::pair<int64_t, int64_t> pair_attr(const OpBuildContext& ctx, const char* key,
+                                      int64_t fallback) {
     auto v = ctx.attr_ints(key, {fallback, fallback});
     if (v.size() == 1)
         v.push_back(v[0]);
@@ -244,7 +245,8 @@ private:
 
     // Cin/G = 1: every output row is a sum of kf*kt scaled runs of its input row.
     void depthwise(const float* x, float* y) const noexcept {
-        const size_t fo = static_cast<size_t>(a_.out_bins()), fp = static_cast<size_t>(a_.padded_bins());
+        const size_t fo = static_cast<size_t>(a_.out_bins()),
+                     fp = static_cast<size_t>(a_.padded_bins());
         const int64_t cout_g = a_.cout / a_.groups;
         fill_bias(y);
         for (int64_t o = 0; o < a_.cout; ++o) {
@@ -260,7 +262,8 @@ private:
 
     // Per group and tap: Y_g [Cout/G x F'] += W_g,tap [Cout/G x Cin/G] X_g,tap [Cin/G x F'].
     void dense(const float* x, float* y) const noexcept {
-        const size_t fo = static_cast<size_t>(a_.out_bins()), fp = static_cast<size_t>(a_.padded_bins());
+        const size_t fo = static_cast<size_t>(a_.out_bins()),
+                     fp = static_cast<size_t>(a_.padded_bins());
         const size_t cout_g = static_cast<size_t>(a_.cout / a_.groups);
         const size_t cin_g = static_cast<size_t>(a_.cin_g);
         const int64_t taps = a_.kf * a_.kt;
@@ -268,8 +271,8 @@ private:
         for (int64_t g = 0; g < a_.groups; ++g)
             for (int64_t i = 0; i < a_.kf; ++i)
                 for (int64_t j = 0; j < a_.kt; ++j) {
-                    const float* w =
-                        packed_->data() + static_cast<size_t>(g * taps + i * a_.kt + j) * cout_g * cin_g;
+                    const float* w = packed_->data() +
+                                     static_cast<size_t>(g * taps + i * a_.kt + j) * cout_g * cin_g;
                     const float* b = tap_frame(x, j) + static_cast<size_t>(g) * cin_g * fp +
                                      static_cast<size_t>(i * a_.df);
                     gemm_->gemm(cout_g, fo, cin_g, w, cin_g, b, fp, y + g * cout_g * fo, fo, true);

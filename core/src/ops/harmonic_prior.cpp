@@ -86,8 +86,8 @@ public:
 private:
     // Number of k >= 1 with float(k * f) <= half (upstream compares in float32).
     int64_t harmonics(float f, float half) const noexcept {
-        int64_t k = static_cast<int64_t>(std::min<double>(static_cast<double>(half) / f,
-                                                          static_cast<double>(max_harmonics_)));
+        int64_t k = static_cast<int64_t>(
+            std::min<double>(static_cast<double>(half) / f, static_cast<double>(max_harmonics_)));
         while (k < max_harmonics_ && f * static_cast<float>(k + 1) <= half)
             ++k;
         while (k > 0 && f * static_cast<float>(k) > half)

@@ -11,9 +11,9 @@
 //   D = n_fft - 1 - p + cd; latency floor(D / hop) frames. Reflect padding needs the sample
 //   after the first window (x[p]), so it adds one sample to D and to the cache.
 // istft: y = (sum_t w[j] irfft(X[:, t])[j] placed at t*hop + j) / (sum_t w[j]^2 placed likewise),
-//   then drops the first p samples (latency p + cd*hop; p as for stft, 0 when not centred). The envelope only
-//   counts frames after the pre-roll, as offline only has frames from t = 0; where it is below
-//   1e-11 the output is 0.
+//   then drops the first p samples (latency p + cd*hop; p as for stft, 0 when not centred).
+//   The envelope only counts frames after the pre-roll, as offline only has frames from t = 0;
+//   where it is below 1e-11 the output is 0.
 #include <cmath>
 
 #include "rill/core/error.hpp"
