@@ -191,3 +191,35 @@ def stft_behind_strided_conv():
 CASES = [stft_istft_hann, stft_istft_sqrt_hann_stereo, stft_istft_hamming_not_centered,
          stft_istft_rect_odd_hop, stft_linear_istft, stft_stereo_mix_istft, stft_conv_istft,
          stft_window_weight, stft_behind_strided_conv]
+
+
+def stft_pad_wavehax_conv_istft():
+    """Wavehax's STFT: (n_fft - hop)/2 zeros on each side (attribute pad), periodic Hann, no
+    normalisation; its iSTFT drops the first pad samples. Reference: torch.stft / torch.istft
+    with center=False on the padded signal, then the first pad samples dropped. A non-causal conv
+    over frames in between (the istft starts with nonzero input latency)."""
+    torch.manual_seed(209)
+    n_fft, hop = 24, 12
+    pad = (n_fft - hop) // 2
+    f = n_fft // 2 + 1
+    wc, bc = torch.randn(2 * f, 2 * f, 3) / (6 * f) ** 0.5, torch.randn(2 * f) * 0.1
+    x = torch.randn(1, T)
+    xp = F.pad(_padded(x), (pad, pad))
+    win = WINDOWS["hann"](n_fft)
+    h = F.conv1d(F.pad(_spec(xp, n_fft, hop, win, False)[None], (1, 1)), wc, bc)[0]
+    z = h.reshape(2, f, -1)
+    frames = torch.fft.irfft(torch.complex(z[0], z[1]), n_fft, dim=0) * win[:, None]
+    eye = torch.eye(n_fft)[:, None]  # overlap-add as a transposed conv, as Wavehax writes it
+    y = F.conv_transpose1d(frames[None], eye, stride=hop)[0]
+    env = F.conv_transpose1d((win ** 2)[None, :, None].repeat(1, 1, frames.shape[1]), eye,
+                             stride=hop)[0]
+    y = (y / env)[:, pad:]
+    attrs = {"n_fft": n_fft, "hop": hop, "pad": pad, "window": "hann"}
+    return op_case("stft_pad_wavehax_conv_istft", x, y[:, :T], [
+        node("spec", "stft", ["x"], attrs),
+        node("conv", "conv1d", ["spec"], {"padding": [1, 1]}, {"weight": "wc", "bias": "bc"}),
+        node("wave", "istft", ["conv"], attrs),
+    ], {"wc": wc, "bc": bc})
+
+
+CASES.append(stft_pad_wavehax_conv_istft)

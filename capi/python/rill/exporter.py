@@ -15,6 +15,9 @@ exactly are replaced by their streaming counterparts (utterance-level nn.GroupNo
 nn.InstanceNorm1d -> cumulative group_norm) and reported; anything else that has no Rill op is
 an ExportError naming the layer or function and the source line that uses it.
 
+Whole networks with their own rules: rill.nn.ConvTasNet (export_conv_tasnet.py),
+rill.nn.wavehax.AudioRate (export_wavehax.py; inputs cond and f0 at the audio rate).
+
 forward's arguments: one [B, C, T] tensor per entry of `inputs` (default: one input), then, when
 `params` is given, one [B, P] tensor holding the model parameters' values in order (the knobs a
 user turns; rill.nn.FiLM reads it)."""
@@ -32,7 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.weight_norm import WeightNorm
 
-from . import export_attention, export_conv_tasnet
+from . import export_attention, export_conv_tasnet, export_wavehax
 from . import nn as rnn
 from ._capi import Model
 from .format import to_bytes, write_rill
@@ -314,6 +317,18 @@ def _module_node(b, name, m, args, kwargs, where):
             try:
                 return export_conv_tasnet.emit(b, name, m, x)
             except export_conv_tasnet.ConvTasNetExportError as e:
+                raise ExportError(f"{where}: {e}") from e
+        if isinstance(m, (rnn.WavehaxAudioRate, rnn.WavehaxGenerator)):
+            if isinstance(m, rnn.WavehaxGenerator):
+                raise ExportError(f"{where}: {export_wavehax.refuse_generator()}")
+            if len(args) != 2 or kwargs:
+                raise ExportError(f"{where}: takes (cond, f0) at the audio rate")
+            for a in args:
+                _materialise(a, where)
+                _expect_layout(a, BCT, where)
+            try:
+                return export_wavehax.emit(b, name, m, args[0], args[1])
+            except export_wavehax.WavehaxExportError as e:
                 raise ExportError(f"{where}: {e}") from e
         if isinstance(m, nn.Conv1d):
             _expect_layout(x, BCT, where)
@@ -716,6 +731,13 @@ class _Root2(_Root1):
         return self.m(x, p)
 
 
+class _RootPair(_Root1):
+    """A leaf module of two signal inputs (rill.nn.wavehax.AudioRate: cond, f0)."""
+
+    def forward(self, x, y):
+        return self.m(x, y)
+
+
 def build_graph(module, sample_rate, in_channels=None, params=(), meta=None, inputs=None):
     """Traces `module` (in its current train/eval mode) and returns (graph dict, tensors,
     replaced ops) without the C library. in_channels: of the single input when `inputs` is not
@@ -730,7 +752,10 @@ def _trace(module, sample_rate, in_channels, params, meta, inputs):
     params = _norm_params(params)
     b = _Builder([p["name"] for p in params])
     if _Tracer().is_leaf_module(module, ""):
-        module = (_Root2 if params else _Root1)(module)
+        if len(inputs) == 2 and not params:
+            module = _RootPair(module)
+        else:
+            module = (_Root2 if params else _Root1)(module)
     try:
         graph = _Tracer().trace(module)
     except Exception as e:  # noqa: BLE001  torch.fx's own message says what could not be traced

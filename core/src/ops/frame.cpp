@@ -3,7 +3,8 @@
 // hold: the inverse rate change for per-window results (a speech probability per window):
 //   y[m*factor + j] = x[m], j < factor; rate times factor, latency cd * factor.
 //   out[c*size + j][m] = xp_c[m*hop + j], j < size, xp = x with `left_pad` zeros in front
-//   (default size - hop: window m ends with the last sample of hop m; causal).
+//   (default size - hop: window m ends with the last sample of hop m; causal). hop > size
+//   decimates (size 1, left_pad 0: y[m] = x[m*hop], features held at the audio rate -> frames).
 // Streamed like a strided convolution of kernel `size` (sliding_input.hpp): latency
 // floor((size - 1 - left_pad + cd) / hop) output frames.
 #include <algorithm>
@@ -22,9 +23,9 @@ public:
         ctx.expect_inputs(1, 1);
         size_ = ctx.attr_int_required("size");
         hop_ = ctx.attr_int_required("hop");
-        if (size_ < 1 || size_ > (1 << 20) || hop_ < 1 || hop_ > size_)
-            ctx.fail("needs 1 <= hop <= size <= 2^20");
-        left_pad_ = ctx.attr_int("left_pad", size_ - hop_);
+        if (size_ < 1 || size_ > (1 << 20) || hop_ < 1 || hop_ > (1 << 20))
+            ctx.fail("needs 1 <= size <= 2^20 and 1 <= hop <= 2^20");
+        left_pad_ = ctx.attr_int("left_pad", std::max<int64_t>(0, size_ - hop_));
         if (left_pad_ < 0 || left_pad_ > size_ - 1)
             ctx.fail("left_pad must be in 0..size-1");
     }

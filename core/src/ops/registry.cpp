@@ -28,6 +28,7 @@ const OpRegistry& OpRegistry::instance() {
         register_rms_norm_ops(r);
         register_hgrn_ops(r);
         register_rotary_ops(r);
+        register_harmonic_prior_ops(r);
         return r;
     }();
     return registry;

@@ -1,17 +1,19 @@
 // Streaming STFT and iSTFT (torch.stft / torch.istft conventions, onesided, not normalised).
 //
 // stft: X_c[f, t] = sum_j w[j] xp_c[t*hop + j] exp(-2 pi i f j / n_fft), f = 0 .. n_fft/2,
-//   xp = x padded by n_fft/2 on both sides when `center`: zeros (pad_mode "constant") or the
-//   reflection x[n_fft/2 - j] (pad_mode "reflect", torch.stft's default) at the start.
+//   xp = x padded by p = n_fft/2 on both sides when `center`: zeros (pad_mode "constant") or the
+//   reflection x[p - j] (pad_mode "reflect", torch.stft's default) at the start. Attribute `pad`
+//   sets p explicitly (Vocos / Wavehax pad (n_fft - hop)/2 zeros: torch.stft(F.pad(x, (p, p)),
+//   center=False)).
 //   Output channel c*2F + f = Re X_c[f], c*2F + F + f = Im X_c[f], F = n_fft/2 + 1.
 //   It is a strided window, streamed exactly like conv1d (kernel n_fft, stride hop): the last
 //   n_fft-1 input frames are cached and the frames end at input phase D mod hop,
-//   D = n_fft - 1 - left_pad + cd; latency floor(D / hop) frames. Reflect padding needs the sample
-//   after the first window (x[n_fft/2]), so it adds one sample to D and to the cache.
+//   D = n_fft - 1 - p + cd; latency floor(D / hop) frames. Reflect padding needs the sample
+//   after the first window (x[p]), so it adds one sample to D and to the cache.
 // istft: y = (sum_t w[j] irfft(X[:, t])[j] placed at t*hop + j) / (sum_t w[j]^2 placed likewise),
-//   then `center` drops the first n_fft/2 samples (latency n_fft/2 + cd*hop). The envelope only
-//   counts frames after the pre-roll, as offline only has frames from t = 0; where it is below
-//   1e-11 the output is 0.
+//   then drops the first p samples (latency p + cd*hop; p as for stft, 0 when not centred).
+//   The envelope only counts frames after the pre-roll, as offline only has frames from t = 0;
+//   where it is below 1e-11 the output is 0.
 #include <cmath>
 
 #include "rill/core/error.hpp"
@@ -32,6 +34,7 @@ struct StftAttrs {
     int64_t n_fft = 0, hop = 0;
     bool center = true;
     bool reflect = false; // pad_mode "reflect" (stft only)
+    int64_t pad = 0;      // samples of padding at the start (stft) / dropped (istft)
     std::vector<float> window;
 
     static StftAttrs read(const OpBuildContext& ctx) {
@@ -43,9 +46,14 @@ struct StftAttrs {
         const std::string pad_mode = ctx.attr_string("pad_mode", "constant");
         if (pad_mode != "constant" && pad_mode != "reflect")
             ctx.fail("pad_mode must be constant or reflect, got \"" + pad_mode + "\"");
-        a.reflect = a.center && pad_mode == "reflect";
         if (a.n_fft < 2 || a.n_fft > (1 << 16) || a.n_fft % 2 != 0)
             ctx.fail("n_fft must be even and in 2..65536, got " + std::to_string(a.n_fft));
+        a.pad = ctx.attr_int("pad", a.center ? a.n_fft / 2 : 0);
+        if (a.pad < 0 || a.pad > a.n_fft - 1)
+            ctx.fail("pad must be in 0..n_fft-1, got " + std::to_string(a.pad));
+        a.reflect = a.pad > 0 && pad_mode == "reflect";
+        if (a.reflect && a.pad > a.n_fft / 2)
+            ctx.fail("reflect padding needs pad <= n_fft/2, got " + std::to_string(a.pad));
         if (a.hop < 1 || a.hop > a.n_fft)
             ctx.fail("hop must be in 1..n_fft, got " + std::to_string(a.hop));
         if (const Tensor* w = ctx.optional_weight("window", {a.n_fft})) {
@@ -88,8 +96,7 @@ public:
     std::vector<PortInfo> plan(const std::vector<PortInfo>& in) override {
         channels_ = in[0].channels;
         input_latency_ = in[0].latency;
-        const int64_t left = a_.center ? a_.n_fft / 2 : 0;
-        const int64_t d = a_.n_fft - 1 + extra() - left + input_latency_;
+        const int64_t d = a_.n_fft - 1 + extra() - a_.pad + input_latency_;
         phase_ = d % a_.hop;
         latency_frames_ = d / a_.hop;
         return {PortInfo{static_cast<uint32_t>(channels_ * 2 * a_.bins()),
@@ -129,11 +136,11 @@ public:
 private:
     int64_t extra() const { return a_.reflect ? 1 : 0; }
 
-    // Offline frame g < n_fft/2 / hop starts in the padding: with reflect padding, its padded
-    // samples xp[j] = x[p0 - j] (p0 = n_fft/2 - g hop, where x[0] sits in the window) replace the
+    // Offline frame g < pad / hop starts in the padding: with reflect padding, its padded
+    // samples xp[j] = x[p0 - j] (p0 = pad - g hop, where x[0] sits in the window) replace the
     // zeros the cache holds there. The window buffer reaches one sample past its end (extra()).
     void reflect_start(const float* frame, int64_t g) noexcept {
-        const int64_t p0 = a_.n_fft / 2 - g * a_.hop;
+        const int64_t p0 = a_.pad - g * a_.hop;
         if (!a_.reflect || g < 0 || p0 <= 0)
             return;
         for (int64_t j = 0; j < p0; ++j)
@@ -164,8 +171,7 @@ public:
                         " channels, expected a multiple of 2*(n_fft/2+1) = " + std::to_string(per));
         channels_ = static_cast<uint32_t>(in[0].channels / per);
         input_latency_ = in[0].latency;
-        const int64_t trim = a_.center ? a_.n_fft / 2 : 0;
-        return {PortInfo{channels_, in[0].rate.times(a_.hop), trim + input_latency_ * a_.hop}};
+        return {PortInfo{channels_, in[0].rate.times(a_.hop), a_.pad + input_latency_ * a_.hop}};
     }
 
     void prepare(Arena& arena, const PrepareInfo& info) override {

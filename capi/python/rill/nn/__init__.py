@@ -24,6 +24,9 @@ delayed by the reported latency. Parameter names follow the PyTorch layers they 
     linear_attention.py  fla layers: GatedLinearAttention, MultiScaleRetention, DeltaNet,
                    GatedDeltaNet, KimiDeltaAttention         -> linear_attention (+ rotary)
     recurrent_layers.py  HGRNAttention, Mamba2, mLSTMLayer           -> hgrn, linear_attention
+    wavehax.py     Wavehax vocoder (chomeyama/wavehax, its state_dict names): WavehaxGenerator,
+                   AudioRate (the exported form; rill.export_wavehax) -> frame, harmonic_prior,
+                   stft, slice, conv1d, concat, conv2d_ft, layer_norm, gelu, add, istft
     la_common.py   fla's ShortConvolution, RMSNorm(Gated), RotaryEmbedding, ACT2FN subsets
                                                                      -> conv1d, rms_norm, rotary
 """
@@ -43,6 +46,8 @@ from .rave_blocks import (DilatedUnit, Generator, GeneratorV2, Residual, Residua
                           ResidualLayer, ResidualStack, UpsampleLayer)
 from .recurrent_layers import HGRNAttention, Mamba2, mLSTMLayer
 from .stft import ISTFT, STFT
+from .wavehax import AudioRate as WavehaxAudioRate
+from .wavehax import WavehaxGenerator
 
 __all__ = ["Conv1d", "ConvTranspose1d", "ConvTasNet", "CumulativeLayerNorm", "Delay", "DeltaNet", "FiLM", "GRU",
            "GatedDeltaNet", "GatedLinearAttention", "HGRNAttention", "KimiDeltaAttention",
@@ -50,4 +55,5 @@ __all__ = ["Conv1d", "ConvTranspose1d", "ConvTasNet", "CumulativeLayerNorm", "De
            "GeneratorV2",
            "Residual", "ResidualBlock", "ResidualLayer", "ResidualStack", "UpsampleLayer",
            "GroupNorm", "ISTFT", "LSTM", "LayerNorm", "Linear", "Recurrent", "STFT",
-           "Sequential", "Snake", "Stateless", "start_stream", "stream"]
+           "Sequential", "Snake", "Stateless", "WavehaxAudioRate", "WavehaxGenerator",
+           "start_stream", "stream"]
