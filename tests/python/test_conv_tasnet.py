@@ -16,7 +16,6 @@ equals PyTorch, and streams exactly:
 
 import math
 import pathlib
-import tempfile
 import unittest
 import warnings
 
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 import rill
 from rill.exporter import ExportError
 from rill.nn.conv_tasnet import ConvTasNet, streaming_counterpart
+from stream_check import StreamTestCase, stream_blocks
 
 SR = 8000
 SMALL = dict(n_filters=32, bn_chan=16, hid_chan=32, skip_chan=16, n_blocks=4, n_repeats=2)
@@ -132,20 +132,6 @@ def make(n_src=2, seed=0, **kw):
     return m.eval()
 
 
-def stream_blocks(model, x, blocks):
-    """Streams x [1, T] followed by latency + hop zeros in blocks (sizes cycled) -> [Co, T]."""
-    s = model.stream(max_block_frames=max(blocks))
-    L = s.latency_frames
-    padded = np.concatenate([x, np.zeros((1, L + model.hop_frames), np.float32)], axis=1)
-    out, i, k = [], 0, 0
-    while i < padded.shape[1]:
-        n = blocks[k % len(blocks)]
-        out.append(s.process(padded[:, i:i + n]))
-        i, k = i + n, k + 1
-    y = np.concatenate(out, axis=1)
-    return y[:, L:L + x.shape[1]]
-
-
 def torch_offline(m, x, tail):
     """m on x followed by `tail` zeros (what a stream sees), cut to len(x): [n_src, T]."""
     xp = np.concatenate([x, np.zeros((1, tail), np.float32)], axis=1)
@@ -162,14 +148,7 @@ def signal(T, seed):
     return x[None].astype(np.float32)
 
 
-class ConvTasNetTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = pathlib.Path(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
+class ConvTasNetTest(StreamTestCase):
     def export(self, m, name, x):
         path = self.dir / name
         report = rill.export(m, path, x, SR, verbose=False)
@@ -215,15 +194,8 @@ class ConvTasNetTest(unittest.TestCase):
         path, report = self.export(m, name, x)
         model = rill.load(str(path))
         ref = torch_offline(m, x, model.latency_frames + model.hop_frames)
-        scale = float(np.abs(ref).max())
-        worst = 0.0
-        for blocks in blocks_list:
-            got = stream_blocks(model, x, blocks)
-            err = float(np.abs(got - ref).max())
-            worst = max(worst, err)
-            self.assertLessEqual(err, 1e-4 * scale, f"{name} blocks {blocks[:4]}: {err:.3g} "
-                                 f"(scale {scale:.3g})")
-        return worst / scale, report
+        worst, _ = self.assert_streams_like(model, x, ref, blocks_list, name)
+        return worst, report
 
     def test_small_streams_exactly_in_any_blocks(self):
         x = signal(5000, 1)

@@ -17,8 +17,6 @@ equal PyTorch offline, and stream exactly at the reported latency:
 Decoders (latent rate in, audio rate out) run through rave_blocks.AudioRate: the latent held for
 `hop` samples at the audio rate, since a Rill model's output shares its input's rate."""
 
-import pathlib
-import tempfile
 import unittest
 
 import numpy as np
@@ -26,6 +24,7 @@ import torch
 
 import rill
 from rill.nn import rave_blocks as rb
+from stream_check import StreamTestCase
 
 SR = 44100
 V1_DILATIONS = [[1, 1], [3, 1], [5, 1]]
@@ -114,19 +113,6 @@ def randomize(m, seed):
 # Streaming helpers
 
 
-def stream_blocks(model, x, blocks):
-    """Streams x [C, T] followed by latency + hop zeros in blocks (sizes cycled) -> [Co, T]."""
-    s = model.stream(max_block_frames=max(blocks))
-    L = s.latency_frames
-    padded = np.concatenate([x, np.zeros((x.shape[0], L + model.hop_frames), np.float32)], 1)
-    out, i, k = [], 0, 0
-    while i < padded.shape[1]:
-        n = int(blocks[k % len(blocks)])
-        out.append(s.process(padded[:, i:i + n]))
-        i, k = i + n, k + 1
-    return np.concatenate(out, axis=1)[:, L:L + x.shape[1]]
-
-
 def torch_offline(m, x, tail):
     """m on x followed by `tail` zeros (what a stream sees), cut to len(x)."""
     xp = np.concatenate([x, np.zeros((x.shape[0], tail), np.float32)], axis=1)
@@ -147,14 +133,7 @@ def random_splits(seed):
     return [list(rng.integers(1, 500, 64)), list(rng.integers(1, 9, 300))]
 
 
-class RaveBlocksTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = pathlib.Path(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
+class RaveBlocksTest(StreamTestCase):
     def export(self, m, name, x):
         report = rill.export(m, self.dir / name, x, SR, verbose=False)
         self.assertEqual(report.replaced, [])
@@ -165,17 +144,9 @@ class RaveBlocksTest(unittest.TestCase):
         over the first `latency` aligned samples / scale)."""
         model, _ = self.export(m, name, x)
         ref = torch_offline(m, x, model.latency_frames + model.hop_frames)
-        scale = float(np.abs(ref).max())
-        self.assertGreater(scale, 1e-3)
-        worst = head = 0.0
-        for blocks in blocks_list:
-            got = stream_blocks(model, x, blocks)
-            err = float(np.abs(got - ref).max())
-            worst = max(worst, err)
-            head = max(head, float(np.abs(got - ref)[:, :model.latency_frames + 1].max()))
-            self.assertLessEqual(err, 1e-4 * scale, f"{name} blocks {blocks[:4]}: {err:.3g} "
-                                 f"(scale {scale:.3g})")
-        return model, worst / scale, head / scale
+        self.assertGreater(float(np.abs(ref).max()), 1e-3)
+        worst, head = self.assert_streams_like(model, x, ref, blocks_list, name)
+        return model, worst, head
 
     # --------------------------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ the C library equals PyTorch, and streams exactly in its per-frame-norm form:
 
 import math
 import pathlib
-import tempfile
 import unittest
 
 import numpy as np
@@ -23,6 +22,7 @@ import torch
 import rill
 from rill.exporter import ExportError
 from rill.nn import wavehax as wh
+from stream_check import StreamTestCase, stream_blocks
 
 V1 = dict(in_channels=100, channels=32, mult_channels=2, kernel_size=7, num_blocks=8, n_fft=480,
           hop_length=240, sample_rate=24000)
@@ -94,21 +94,6 @@ def inputs(cfg):
     return [{"name": "cond", "channels": cfg["in_channels"]}, {"name": "f0", "channels": 1}]
 
 
-def stream_blocks(model, xs, blocks):
-    """Streams the inputs (list of [C, T]) followed by latency + hop zeros in blocks (sizes
-    cycled) -> [1, T] aligned with offline."""
-    s = model.stream(max_block_frames=max(blocks))
-    L = s.latency_frames
-    x = np.concatenate(xs, axis=0)
-    padded = np.concatenate([x, np.zeros((x.shape[0], L + model.hop_frames), np.float32)], 1)
-    out, i, k = [], 0, 0
-    while i < padded.shape[1]:
-        n = int(blocks[k % len(blocks)])
-        out.append(s.process(padded[:, i:i + n]))
-        i, k = i + n, k + 1
-    return np.concatenate(out, axis=1)[:, L:L + x.shape[1]]
-
-
 def torch_offline(audio_rate_model, xs, tail):
     """The module on the inputs followed by `tail` zero samples, cut to their length."""
     T = xs[0].shape[1]
@@ -118,14 +103,7 @@ def torch_offline(audio_rate_model, xs, tail):
         return audio_rate_model(*padded)[0, :, :T].numpy()
 
 
-class WavehaxTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = pathlib.Path(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
+class WavehaxTest(StreamTestCase):
     def export(self, m, cfg, name, xs):
         path = self.dir / name
         report = rill.export(m, path, xs, cfg["sample_rate"], inputs=inputs(cfg), verbose=False)
@@ -162,20 +140,13 @@ class WavehaxTest(unittest.TestCase):
         path, report = self.export(a, cfg, name, xs)
         model = rill.load(str(path))
         ref = torch_offline(a, xs, model.latency_frames + model.hop_frames)
-        scale = float(np.abs(ref).max())
-        worst = 0.0
-        for blocks in blocks_list:
-            got = stream_blocks(model, xs, blocks)
-            err = float(np.abs(got - ref).max())
-            worst = max(worst, err)
-            self.assertLessEqual(err, 1e-4 * scale, f"{name} blocks {list(blocks[:4])}: "
-                                 f"{err:.3g} (scale {scale:.3g})")
+        worst, _ = self.assert_streams_like(model, np.concatenate(xs, axis=0), ref, blocks_list, name)
         hop = cfg["hop_length"]
         pad = (cfg["n_fft"] - hop) // 2
         self.assertEqual(report.latency_frames, pad + (4 + 3 * cfg["num_blocks"]) * hop + hop - 1)
         self.assertEqual(report.replaced, [])
         self.assertIn("exactly", report.notes[0])
-        return worst / scale, report, model
+        return worst, report, model
 
     def test_small_streams_exactly_in_any_blocks(self):
         rng = np.random.default_rng(3)
@@ -219,7 +190,7 @@ class WavehaxTest(unittest.TestCase):
         m.prior_noise_amplitude, m.prior_random_phase = 0.0, False
         model = rill.load(str(path))
         ref = torch_offline(released, xs, model.latency_frames + model.hop_frames)
-        got = stream_blocks(model, xs, [512])
+        got = stream_blocks(model, np.concatenate(xs, axis=0), [512])
         rel = float(np.abs(got - ref).max() / np.abs(ref).max())
         snr = 10 * math.log10(float((ref ** 2).sum() / ((got - ref) ** 2).sum()))
         print(f"wavehax released (utterance LayerNorm2d) vs streaming counterpart, same weights: "
@@ -263,8 +234,8 @@ class WavehaxTest(unittest.TestCase):
         names = rill.read_rill(path)[1]
         self.assertEqual(sum("prior_proj.weight" in k for k in names), 1)  # shared
         again = rill.load(pathlib.Path(path).read_bytes())
-        np.testing.assert_array_equal(stream_blocks(again, xs, [100]),
-                                      stream_blocks(model, xs, [100]))
+        x = np.concatenate(xs, axis=0)
+        np.testing.assert_array_equal(stream_blocks(again, x, [100]), stream_blocks(model, x, [100]))
         s = model.stream(max_block_frames=512)
         x = np.concatenate(xs, axis=0)
         first = s.process(x[:, :512])
