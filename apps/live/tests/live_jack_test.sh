@@ -27,46 +27,19 @@
 set -euo pipefail
 rill_live=$1 probe=$2 rill=$3 model=$4 models=$5 work=$6
 mkdir -p "$work"
-readonly server_gone=3 noisy=4 rate=44100 fade=882 # 20 ms crossfade
-
-show_logs() {
-    for f in jackd.log probe.log live.log; do
-        [ -f "$work/$f" ] && { echo "--- last lines of $f"; tail -n 30 "$work/$f"; }
-    done >&2
-    return 0
-}
+source "$(dirname "$0")/../../../tests/jack/private_server.sh"
+readonly noisy=4 rate=44100 fade=882 # 20 ms crossfade
+retry_codes=("$noisy")
+jack_logs=(jackd.log probe.log live.log)
 
 attempt() { # runs in a subshell: its own server, clients and cleanup
-    export JACK_DEFAULT_SERVER=rill-live-test-$$-$1
-    pids=() jackd_pid=  # not local: the EXIT trap reads them after attempt returns
-    cleanup() { # the clients first, then the server; each waited for
-        for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-            kill "${pids[i]}" 2>/dev/null || true
-            wait "${pids[i]}" 2>/dev/null || true
-        done
-    }
-    trap cleanup EXIT
     xruns=0
-    fail() { # CODE MESSAGE: the server's death is reported as such, whatever step noticed it
-        if [ -n "$jackd_pid" ] && ! kill -0 "$jackd_pid" 2>/dev/null; then
-            echo "the JACK server exited during the attempt ($2)" >&2; show_logs; exit $server_gone
-        fi
-        echo "$2" >&2; show_logs; exit "$1"
-    }
     # A wrong recording is only the machine's fault when JACK dropped periods meanwhile.
     mismatch() { if [ "$xruns" -gt 0 ]; then fail $noisy "$1 ($xruns xruns)"; else fail 1 "$1"; fi; }
-    # Bounded waits (polling), not timing checks.
-    wait_for() { # CONDITION-COMMAND...
-        for _ in $(seq 1 300); do "$@" && return 0; sleep 0.1; done
-        return 1
-    }
     exited() { ! kill -0 "$1" 2>/dev/null; }
 
     rm -f "$work"/*.log "$work"/*.wav
-    jackd -n "$JACK_DEFAULT_SERVER" --no-realtime -d dummy -r $rate -p 256 >"$work/jackd.log" 2>&1 &
-    jackd_pid=$!
-    pids+=("$jackd_pid")
-    jack_wait -w -t 20 >/dev/null || fail $server_gone "the JACK server did not start"
+    start_server "rill-live-test-$$-$1" $rate
 
     # The probe records 7 s from the moment rill-live connects to it (0.5 s of silence first).
     "$probe" record --out-dir "$work" --seconds 7 --lead 0.5 --name probe >"$work/probe.log" 2>&1 &
@@ -167,12 +140,4 @@ attempt() { # runs in a subshell: its own server, clients and cleanup
     echo "latency: model $model_latency + capture $capture + playback $playback frames; $xruns xruns"
 }
 
-for try in 1 2 3; do
-    status=0
-    (attempt "$try") &  # in the background, so that errexit holds inside it
-    wait $! || status=$?
-    [ "$status" -eq "$server_gone" ] || [ "$status" -eq "$noisy" ] || exit "$status"
-    echo "attempt $try: the JACK server went away or dropped periods; starting a fresh one"
-done
-echo "the JACK server failed in every attempt"
-exit 1
+run_attempts

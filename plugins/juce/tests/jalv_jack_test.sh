@@ -14,37 +14,11 @@ set -euo pipefail
 lv2_dir=$1 uri=$2 model=$3 work=$4
 mkdir -p "$work"
 export HOME=$work LV2_PATH=$lv2_dir RILL_PLUGIN_MODEL=$model
-readonly server_gone=3
-
-show_logs() {
-    for f in jackd.log jalv.log iodelay.log; do
-        [ -f "$work/$f" ] && { echo "--- last lines of $f"; tail -n 20 "$work/$f"; }
-    done >&2
-    return 0
-}
+source "$(dirname "$0")/../../../tests/jack/private_server.sh"
+jack_logs=(jackd.log jalv.log iodelay.log)
 
 attempt() { # runs in a subshell: its own server, clients and cleanup
-    export JACK_DEFAULT_SERVER=rill-plugin-test-$$-$1
-    pids=() jackd_pid=  # not local: the EXIT trap reads them after attempt returns
-    cleanup() { # the clients first, then the server; each waited for
-        exec 3>&- 2>/dev/null || true
-        for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-            kill "${pids[i]}" 2>/dev/null || true
-            wait "${pids[i]}" 2>/dev/null || true
-        done
-    }
-    trap cleanup EXIT
-    fail() { # CODE MESSAGE: the server's death is reported as such, whatever step noticed it
-        if ! kill -0 "$jackd_pid" 2>/dev/null; then
-            echo "the JACK server exited during the attempt ($2)" >&2; show_logs; exit $server_gone
-        fi
-        echo "$2" >&2; show_logs; exit "$1"
-    }
-
-    jackd -n "$JACK_DEFAULT_SERVER" --no-realtime -d dummy -r 48000 -p 256 >"$work/jackd.log" 2>&1 &
-    jackd_pid=$!
-    pids+=("$jackd_pid")
-    jack_wait -w -t 20 >/dev/null || fail $server_gone "the JACK server did not start"
+    start_server "rill-plugin-test-$$-$1" 48000
 
     # jalv runs until its stdin closes: a fifo held open by this script.
     rm -f "$work/jalv.stdin"
@@ -55,11 +29,6 @@ attempt() { # runs in a subshell: its own server, clients and cleanup
     stdbuf -o0 jack_iodelay >"$work/iodelay.log" 2>&1 &
     pids+=($!)
 
-    # Bounded waits (polling), not timing checks.
-    wait_for() { # CONDITION-COMMAND...
-        for _ in $(seq 1 300); do "$@" && return 0; sleep 0.1; done
-        return 1
-    }
     ports_ready() { jack_lsp | grep -q "^rill:audio_in_1$" && jack_lsp | grep -q "^jack_delay:in$"; }
     wait_for ports_ready || fail 1 "jalv or jack_iodelay did not start"
     reported() { # the largest figure in "port ... latency = [ min max ] frames" of the plugin's output
@@ -92,12 +61,4 @@ attempt() { # runs in a subshell: its own server, clients and cleanup
     [ $((through - direct)) -eq "$latency" ] || fail 1 "the added round trip is not the reported latency"
 }
 
-for try in 1 2 3; do
-    status=0
-    (attempt "$try") &  # in the background, so that errexit holds inside it
-    wait $! || status=$?
-    [ "$status" -eq "$server_gone" ] || exit "$status"
-    echo "attempt $try: the JACK server went away; starting a fresh one"
-done
-echo "the JACK server exited in every attempt"
-exit 1
+run_attempts
