@@ -1,13 +1,18 @@
 # Sourced by the tests that run on a private JACK server (plugins/juce/tests/jalv_jack_test.sh,
 # apps/live/tests/live_jack_test.sh). The server is the tests' environment, not their subject: a
 # test defines `attempt N` (its whole run on a fresh server) and calls `run_attempts`, which runs
-# it up to three times while it exits with $server_gone (jackd exited or did not start) or with a
+# it up to three times while it exits with $server_gone (jackd exited, did not start, or its
+# socket in /dev/shm vanished while it ran: seen on a CI machine, where jack_lsp could no longer
+# connect to a jackd that still ran; cause not found, /dev/shm is listed then) or with a
 # code listed in $retry_codes; any other code ends the test at once.
 # The test sets: work (its directory), jack_logs (log file names in $work printed on failure).
 # Inside an attempt: start_server NAME RATE, pids+=(...) for every process it starts (cleaned up
 # in reverse order when the attempt ends), fail CODE MESSAGE, wait_for CONDITION-COMMAND...
 readonly server_gone=3
 retry_codes=()
+# No client may start a server of its own (libjack's autostart would launch a second jackd under
+# our server's name, whose socket it would replace).
+export JACK_NO_START_SERVER=1
 jack_logs=(jackd.log)
 
 show_logs() {
@@ -23,9 +28,15 @@ wait_for() {
     return 1
 }
 
-fail() { # CODE MESSAGE: the server's death is reported as such, whatever step noticed it
+fail() { # CODE MESSAGE: a lost server is reported as such, whatever step noticed it
     if [ -n "${jackd_pid:-}" ] && ! kill -0 "$jackd_pid" 2>/dev/null; then
         echo "the JACK server exited during the attempt ($2)" >&2
+        show_logs
+        exit $server_gone
+    fi
+    if [ -n "${jackd_pid:-}" ] && ! jack_lsp >/dev/null 2>&1; then
+        echo "the JACK server runs but no client can reach it any more ($2); /dev/shm holds:" >&2
+        ls -la /dev/shm >&2 || true
         show_logs
         exit $server_gone
     fi

@@ -10,7 +10,8 @@ app=$1 model=$2 shot=$3
 mkdir -p "$(dirname "$shot")"
 rm -f "$shot"
 home=$(mktemp -d)
-export HOME=$home RILL_PLUGIN_MODEL=$model JACK_DEFAULT_SERVER=rill-standalone-test-$$
+# No client may autostart a server of its own (as in tests/jack/private_server.sh).
+export HOME=$home RILL_PLUGIN_MODEL=$model JACK_DEFAULT_SERVER=rill-standalone-test-$$ JACK_NO_START_SERVER=1
 pids=()
 cleanup() { # clients first, then the server; each waited for
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
