@@ -20,6 +20,11 @@ rill_status image_info(const rill::PortDef& p, rill_image_info* out) {
 
 uint32_t planes_of(const rill::PortDef& p) { return p.channels / (p.width * p.height); }
 
+// Pixels convert to and from 1-plane (gray, a mask) and 3-plane (RGB) ports only.
+bool convertible(const rill::PortDef& p) {
+    return p.kind == "image" && (planes_of(p) == 1 || planes_of(p) == 3);
+}
+
 } // namespace
 
 extern "C" {
@@ -57,10 +62,10 @@ rill_status rill_stream_process_image(rill_stream* stream, const rill_image* con
         return RILL_ERR_INVALID_ARGUMENT;
     const rill::GraphDef& g = stream->stream->model().graph();
     for (size_t i = 0; i < g.inputs.size(); ++i)
-        if (g.inputs[i].kind != "image" || !image_usable(in[i]))
+        if (!convertible(g.inputs[i]) || !image_usable(in[i]))
             return RILL_ERR_INVALID_ARGUMENT;
     for (size_t j = 0; j < g.outputs.size(); ++j)
-        if (out[j] && (g.outputs[j].kind != "image" || !image_usable(out[j])))
+        if (out[j] && (!convertible(g.outputs[j]) || !image_usable(out[j])))
             return RILL_ERR_INVALID_ARGUMENT;
 
     float* planes = stream->image.in.data();

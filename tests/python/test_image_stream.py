@@ -156,6 +156,24 @@ class PixelsAndResampling(unittest.TestCase):
                                                      "source": "x"}], "nodes": []}, {}))
             audio.stream().process_image(gray)
 
+    def test_ports_of_other_plane_counts_are_not_converted(self):
+        # A 2-plane output (a 2-class map) can be skipped but not written as pixels; a 2-plane
+        # input cannot be filled from pixels.
+        two = {"inputs": [image_port("image", 3)],
+               "outputs": [image_port("pair", 2, source="s"), image_port("mask", 1, source="m")],
+               "nodes": [{"name": "s", "op": "slice", "inputs": ["image"],
+                          "attrs": {"start": 0, "end": 2 * W * H}},
+                         {"name": "m", "op": "slice", "inputs": ["image"],
+                          "attrs": {"start": 0, "end": W * H}}]}
+        s = rill.load(to_bytes(two, {})).stream()
+        img = np.full((H, W, 3), 0.25, np.float32)
+        with self.assertRaises(rill.RillError):
+            s.process_image(img)
+        two_in = {"inputs": [image_port("image", 2)], "outputs": [image_port("o", 2, source="image")],
+                  "nodes": []}
+        with self.assertRaises(rill.RillError):
+            rill.load(to_bytes(two_in, {})).stream().process_image(img)
+
     def test_malformed_image_ports_are_refused(self):
         bad = {"inputs": [{"name": "image", "kind": "image", "channels": 3 * W * H + 1, "width": W,
                            "height": H, "sample_rate": 30}],

@@ -258,7 +258,10 @@ RILL_API void rill_image_init(rill_image* image);
 
 /* Since 0.2: processes one video frame through a stream whose ports are all image ports:
  * in[i] for each input port, out[j] for each output port (out[j] may be NULL to skip that
- * output). The model's own normalisation (mean, scale) is part of its graph. Checks every
+ * output). Pixels convert to and from ports of 1 plane (gray, a mask) or 3 planes (RGB); an
+ * input port or a requested output port with another number of planes (e.g. a 2-class map:
+ * pass NULL for it, or import with "mask_plane") gives RILL_ERR_INVALID_ARGUMENT. The model's own
+ * normalisation (mean, scale) is part of its graph. Checks every
  * descriptor before touching state: a NULL or malformed image, a stride shorter than a row, a
  * size above 16384 x 16384 or an unknown pixel format gives RILL_ERR_INVALID_ARGUMENT with the
  * stream unchanged. RT-safe: no allocation (conversion buffers are taken at stream creation);
