@@ -75,10 +75,7 @@ CaseResult run_case(const fs::path& dir, double rtol, double atol) {
                 options.bind[name] = inputs.back().values;
         }
         const rill::OnnxProgram prog = rill::import_onnx_program(model.data(), model.size(), options);
-        std::map<std::string, const rill::Tensor*> constants;
-        for (const auto& [name, t] : prog.constants)
-            constants[name] = &t;
-        const rill::tensor::Program program(prog.desc, constants);
+        const rill::tensor::Program program(prog.desc, prog.constants);
         const rill::tensor::ProgramInstance instance(program);
         const rill::tensor::Program::Buffers& b = instance.buffers();
         steps = program.step_count();

@@ -37,10 +37,7 @@ int main(int argc, char** argv) {
         const std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
         const auto model = rill::tflite_import::read_tflite(bytes.data(), bytes.size());
         const auto prog = rill::tflite_import::lower_tflite(model);
-        std::map<std::string, const rill::Tensor*> constants;
-        for (const auto& [name, t] : prog.constants)
-            constants[name] = &t;
-        const rill::tensor::Program program(prog.desc, constants);
+        const rill::tensor::Program program(prog.desc, prog.constants);
         const rill::tensor::ProgramInstance instance(program);
         const rill::tensor::Program::Buffers& b = instance.buffers();
         if (inputs.size() != program.input_count())

@@ -10,6 +10,13 @@
 namespace rill::tensor {
 namespace {
 
+std::map<std::string, const Tensor*> views(const TensorMap& constants) {
+    std::map<std::string, const Tensor*> out;
+    for (const auto& [name, t] : constants)
+        out[name] = &t;
+    return out;
+}
+
 Shape shape_of(const nlohmann::json& j, const std::string& where) {
     if (!j.contains("shape") || !j.at("shape").is_array())
         fail_format(where + ": needs a 'shape' list");
@@ -74,6 +81,8 @@ int Program::find(const std::string& name, const std::string& where) const {
         fail_format(where + ": value '" + name + "' is not defined before it is used");
     return it->second;
 }
+
+Program::Program(const nlohmann::json& desc, const TensorMap& constants) : Program(desc, views(constants)) {}
 
 Program::Program(const nlohmann::json& desc, const std::map<std::string, const Tensor*>& constants) {
     if (!desc.is_object())

@@ -29,6 +29,8 @@ class Program {
 public:
     // Validates everything and builds the kernels; throws CoreError naming the step.
     Program(const nlohmann::json& desc, const std::map<std::string, const Tensor*>& constants);
+    // The same with the constants held by name (an importer's output, for tools and tests).
+    Program(const nlohmann::json& desc, const TensorMap& constants);
 
     size_t input_count() const { return inputs_.size(); }
     size_t output_count() const { return outputs_.size(); }
