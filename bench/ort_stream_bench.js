@@ -3,7 +3,8 @@
 // state outputs of the previous call (paired by name: X -> X_out or XN), `sr` is 16000.
 //   node ort_stream_bench.js MODEL.onnx SHAPES_JSON CALLS
 // SHAPES_JSON maps input names to their shapes (symbolic dimensions resolved), e.g.
-// '{"input": [1, 576], "state": [2, 1, 128]}'. Prints one JSON line of timings in microseconds.
+// '{"input": [1, 576], "state": [2, 1, 128]}'; a float64 input is given as
+// {"shape": [1, 2], "type": "float64"}. Prints one JSON line of timings in microseconds.
 const ort = require(process.env.ORT_NODE_MODULE || 'onnxruntime-node');
 
 async function main() {
@@ -17,9 +18,12 @@ async function main() {
   const next = {}; // state input -> output name
   for (const name of session.inputNames) {
     if (name === 'sr') { feeds.sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []); continue; }
-    const dims = shapes[name];
-    if (!dims) throw new Error(`no shape given for input ${name}`);
-    feeds[name] = new ort.Tensor('float32', new Float32Array(size(dims)), dims);
+    const spec = shapes[name];
+    if (!spec) throw new Error(`no shape given for input ${name}`);
+    const dims = Array.isArray(spec) ? spec : spec.shape;
+    feeds[name] = spec.type === 'float64'
+      ? new ort.Tensor('float64', new Float64Array(size(dims)), dims)
+      : new ort.Tensor('float32', new Float32Array(size(dims)), dims);
     for (const cand of [`${name}_out`, `${name}N`])
       if (session.outputNames.includes(cand)) next[name] = cand;
   }

@@ -1,5 +1,6 @@
 #include "mac.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -89,6 +90,14 @@ __attribute__((always_inline)) inline void matvec_body(const float* __restrict w
 }
 
 float dot_scalar(const float* a, const float* b, size_t n) { return dot_body(a, b, n); }
+void depthwise_scalar(float* y, size_t ys, const float* x, size_t xs, const float* w,
+                      const float* bias, size_t channels, size_t k, size_t d, size_t n) {
+    for (size_t c = 0; c < channels; ++c) {
+        float* yc = y + c * ys;
+        std::fill_n(yc, n, bias ? bias[c] : 0.0f);
+        taps_body(yc, x + c * xs, 0, w + c * k, 1, k, d, 1, n);
+    }
+}
 void matvec_scalar(const float* w, size_t ld, const float* v, size_t rows, size_t n, float* y) {
     matvec_body(w, ld, v, rows, n, y);
 }
@@ -145,11 +154,42 @@ __attribute__((target("avx2"))) void matvec_avx2(const float* w, size_t ld, cons
     for (; r < rows; ++r)
         y[r] = dot_body(w + r * ld, v, n);
 }
+// Eight frames of one channel per vector, the taps summed in registers (short blocks are
+// dominated by per-channel loop overhead otherwise); the last frames through masked loads.
+__attribute__((target("avx2"))) void depthwise_avx2(float* y, size_t ys, const float* x,
+                                                    size_t xs, const float* w, const float* bias,
+                                                    size_t channels, size_t k, size_t d,
+                                                    size_t n) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n % 8)), lane);
+    for (size_t c = 0; c < channels; ++c) {
+        const float* xc = x + c * xs;
+        const float* wc = w + c * k;
+        float* yc = y + c * ys;
+        const __m256 b = _mm256_set1_ps(bias ? bias[c] : 0.0f);
+        size_t m = 0;
+        for (; m + 8 <= n; m += 8) {
+            __m256 acc = b;
+            for (size_t j = 0; j < k; ++j)
+                acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(wc[j]),
+                                                       _mm256_loadu_ps(xc + m + j * d)));
+            _mm256_storeu_ps(yc + m, acc);
+        }
+        if (m < n) {
+            __m256 acc = b;
+            for (size_t j = 0; j < k; ++j)
+                acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(wc[j]),
+                                                       _mm256_maskload_ps(xc + m + j * d, tail)));
+            _mm256_maskstore_ps(yc + m, tail, acc);
+        }
+    }
+}
 #endif
 
-const MacKernels kScalar{Isa::Scalar, taps_scalar, axpy_scalar, dot_scalar, matvec_scalar};
+const MacKernels kScalar{Isa::Scalar,  taps_scalar,   axpy_scalar,
+                         dot_scalar,   matvec_scalar, depthwise_scalar};
 #ifdef RILL_HAVE_AVX2_KERNELS
-const MacKernels kAvx2{Isa::Avx2, taps_avx2, axpy_avx2, dot_avx2, matvec_avx2};
+const MacKernels kAvx2{Isa::Avx2, taps_avx2, axpy_avx2, dot_avx2, matvec_avx2, depthwise_avx2};
 #endif
 
 } // namespace

@@ -24,6 +24,11 @@ struct MacKernels {
     float (*dot)(const float* a, const float* b, size_t n);
     // y[r] = dot(w + r*ld, v, n), r < rows (each row summed exactly as dot sums it)
     void (*matvec)(const float* w, size_t ld, const float* v, size_t rows, size_t n, float* y);
+    // Depthwise (one input channel per output channel), stride 1:
+    //   y[c*ys + m] = bias[c] + sum_{j < k} w[c*k + j] * x[c*xs + m + j*d],  c < channels, m < n
+    // bias first, then the taps in order (as `taps` sums); bias may be null (zeros).
+    void (*depthwise)(float* y, size_t ys, const float* x, size_t xs, const float* w,
+                      const float* bias, size_t channels, size_t k, size_t d, size_t n);
 };
 
 // One output frame at a time for short blocks (n < kShortBlock), where per-channel loops cost

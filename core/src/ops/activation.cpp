@@ -11,6 +11,7 @@
 //   elu         x > 0 ? x : a (exp(x) - 1)     a = attr alpha (1.0)   (Clevert et al. 2015)
 //   snake       x + sin(a_c x)^2 / (a_c + 1e-9)  a = weight `alpha` [C] (Ziyin et al. 2020)
 // One op class; a table maps each name to its kernel and the source of its parameter.
+#include <algorithm>
 #include <cmath>
 
 #include "rill/core/error.hpp"
@@ -23,7 +24,9 @@ namespace rill {
 namespace {
 
 float relu(float x, float) { return x > 0.0f ? x : 0.0f; }
-float leaky(float x, float a) { return x >= 0.0f ? x : a * x; }
+// Branch-free so the loop vectorises (signs of audio are unpredictable): max(x, 0) + a min(x, 0)
+// equals x >= 0 ? x : a x (up to the sign of a zero result), NaN stays NaN.
+float leaky(float x, float a) { return std::max(x, 0.0f) + a * std::min(x, 0.0f); }
 float gelu_erf(float x, float) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
 float gelu_tanh(float x, float) {
     const float k = 0.79788456080286536f; // sqrt(2 / pi)

@@ -8,10 +8,18 @@
 // phase = D mod s, D = (k-1)d - l + cd. Then stream output m = offline output m - floor(D / s):
 // the right padding r becomes latency instead of look-ahead we would wait for, and the phase
 // plays the role of the stride-alignment delay line.
+// Dense convolutions (groups 1, at least 16 output channels) gather the windows of up to
+// kColumns outputs (im2col: row c*k + j holds x[c, m*s + j*d]) and multiply them with the weight
+// packed at load (kernels/packed_linear.hpp); the sums run in the same order as the per-channel
+// path, so both give the same results.
+#include <algorithm>
+#include <memory>
+
 #include "rill/core/error.hpp"
 #include "rill/core/op.hpp"
 
 #include "../kernels/mac.hpp"
+#include "../kernels/packed_linear.hpp"
 #include "conv_attrs.hpp"
 #include "sliding_input.hpp"
 
@@ -31,6 +39,11 @@ public:
             ctx.fail("left padding " + std::to_string(left_) +
                      " exceeds the receptive field (k-1)*d = " +
                      std::to_string((a_.kernel - 1) * a_.dilation));
+        const int64_t cout = a_.out_channels(false), span = a_.weight.shape[1] * a_.kernel;
+        if (a_.groups == 1 && cout >= static_cast<int64_t>(PackedMatrix::kRows))
+            packed_ = std::make_shared<const PackedMatrix>(
+                pack_matrix(a_.weight.data, static_cast<size_t>(cout), static_cast<size_t>(span),
+                            static_cast<size_t>(span), a_.bias_data()));
         where_ = ctx.where();
     }
 
@@ -50,7 +63,9 @@ public:
                     static_cast<size_t>((a_.kernel - 1) * a_.dilation), info.max_input_frames,
                     input_latency_);
         mac_ = &mac_kernels();
-        col_ = arena.scratch<float>(static_cast<size_t>(a_.weight.shape[1] * a_.kernel));
+        packed_kernels_ = &packed_linear_kernels();
+        const size_t span = static_cast<size_t>(a_.weight.shape[1] * a_.kernel);
+        col_ = arena.scratch<float>(span * (packed_ ? kColumns : 1));
     }
 
     void process(const ConstView* in, const View* out, size_t n, size_t n_out,
@@ -59,6 +74,19 @@ public:
         const int64_t cout = a_.out_channels(false), cin_g = a_.weight.shape[1];
         const int64_t cout_g = cout / a_.groups, k = a_.kernel;
         const size_t s = static_cast<size_t>(a_.stride), d = static_cast<size_t>(a_.dilation);
+        if (packed_) {
+            correlate_packed(out[0], n_out, static_cast<size_t>(cin_g), static_cast<size_t>(k),
+                             d, s);
+            input_.commit();
+            return;
+        }
+        if (cin_g == 1 && cout == a_.groups && s == 1) { // depthwise
+            mac_->depthwise(out[0].data, out[0].stride, input_.channel(0) + phase_,
+                            input_.channel_stride(), a_.weight.data, a_.bias_data(),
+                            static_cast<size_t>(cout), static_cast<size_t>(k), d, n_out);
+            input_.commit();
+            return;
+        }
         if (n_out < kShortBlock) {
             correlate_by_frame(*mac_, out[0].data, out[0].stride, input_.channel(0) + phase_,
                                input_.channel_stride(), a_.weight.data, a_.bias_data(),
@@ -81,6 +109,29 @@ public:
     }
 
 private:
+    static constexpr size_t kColumns = 96; // outputs gathered per im2col pass
+
+    void correlate_packed(const View& out, size_t n_out, size_t cin, size_t k, size_t d,
+                          size_t s) noexcept {
+        const float* x = input_.channel(0) + phase_;
+        const size_t xs = input_.channel_stride();
+        if (k == 1 && s == 1) {
+            packed_kernels_->apply(*packed_, x, xs, out.data, out.stride, n_out);
+            return;
+        }
+        for (size_t m0 = 0; m0 < n_out; m0 += kColumns) {
+            const size_t len = std::min(kColumns, n_out - m0);
+            for (size_t c = 0; c < cin; ++c)
+                for (size_t j = 0; j < k; ++j) {
+                    const float* xj = x + c * xs + m0 * s + j * d;
+                    float* row = col_ + (c * k + j) * len;
+                    for (size_t m = 0; m < len; ++m)
+                        row[m] = xj[m * s];
+                }
+            packed_kernels_->apply(*packed_, col_, len, out.data + m0, out.stride, len);
+        }
+    }
+
     ConvAttrs a_;
     int64_t left_ = 0;
     int64_t input_latency_ = 0;
@@ -88,7 +139,9 @@ private:
     std::string where_;
     SlidingInput input_;
     const MacKernels* mac_ = nullptr;
-    float* col_ = nullptr; // one frame's receptive field (short blocks)
+    std::shared_ptr<const PackedMatrix> packed_; // dense convolutions
+    const PackedLinearKernels* packed_kernels_ = nullptr;
+    float* col_ = nullptr; // im2col columns (dense) or one frame's receptive field (short blocks)
 };
 
 } // namespace

@@ -1,9 +1,12 @@
 // linear: nn.Linear applied to every frame (a 1x1 convolution).
 //   y[o, t] = bias[o] + sum_c W[o, c] x[c, t],   W [Cout, Cin], bias [Cout] (optional).
+// The weight is packed once at load (kernels/packed_linear.hpp) and shared by every stream.
+#include <memory>
+
 #include "rill/core/error.hpp"
 #include "rill/core/op.hpp"
 
-#include "../kernels/mac.hpp"
+#include "../kernels/packed_linear.hpp"
 #include "families.hpp"
 
 namespace rill {
@@ -18,6 +21,10 @@ public:
             ctx.fail("weight must be 2-D [Cout, Cin], got " + weight_.shape_string());
         if (const Tensor* b = ctx.optional_weight("bias", {weight_.shape[0]}))
             bias_ = *b;
+        packed_ = std::make_shared<const PackedMatrix>(
+            pack_matrix(weight_.data, static_cast<size_t>(weight_.shape[0]),
+                        static_cast<size_t>(weight_.shape[1]),
+                        static_cast<size_t>(weight_.shape[1]), bias_.data));
         where_ = ctx.where();
     }
 
@@ -30,32 +37,17 @@ public:
         return {PortInfo{static_cast<uint32_t>(weight_.shape[0]), in[0].rate, in[0].latency}};
     }
 
-    void prepare(Arena& arena, const PrepareInfo&) override {
-        mac_ = &mac_kernels();
-        col_ = arena.scratch<float>(static_cast<size_t>(weight_.shape[1]));
-    }
+    void prepare(Arena&, const PrepareInfo&) override { kernels_ = &packed_linear_kernels(); }
 
     void process(const ConstView* in, const View* out, size_t n, size_t,
                  const ProcessContext&) noexcept override {
-        const int64_t cout = weight_.shape[0], cin = weight_.shape[1];
-        if (n < kShortBlock) {
-            correlate_by_frame(*mac_, out[0].data, out[0].stride, in[0].data, in[0].stride,
-                               weight_.data, bias_.data, static_cast<size_t>(cout),
-                               static_cast<size_t>(cin), 1, 1, 1, 1, n, col_);
-            return;
-        }
-        for (int64_t o = 0; o < cout; ++o) {
-            float* y = out[0].channel(static_cast<uint32_t>(o));
-            std::fill_n(y, n, bias_.data ? bias_.data[o] : 0.0f);
-            const float* w = weight_.data + o * cin;
-            mac_->taps(y, in[0].data, in[0].stride, w, static_cast<size_t>(cin), 1, 1, 1, n);
-        }
+        kernels_->apply(*packed_, in[0].data, in[0].stride, out[0].data, out[0].stride, n);
     }
 
 private:
     Tensor weight_, bias_;
-    const MacKernels* mac_ = nullptr;
-    float* col_ = nullptr; // one input frame (short blocks)
+    std::shared_ptr<const PackedMatrix> packed_;
+    const PackedLinearKernels* kernels_ = nullptr;
     std::string where_;
 };
 

@@ -18,6 +18,7 @@
 #include "rill/core/op.hpp"
 #include "rill/core/preroll.hpp"
 
+#include "../kernels/norm_rows.hpp"
 #include "families.hpp"
 #include "port_checks.hpp"
 
@@ -67,6 +68,7 @@ public:
         }
         mean_ = arena.scratch<double>(info.max_input_frames);
         scale_ = arena.scratch<double>(info.max_input_frames);
+        kernels_ = &norm_kernels();
     }
 
     void process(const ConstView* in, const View* out, size_t n, size_t,
@@ -79,15 +81,12 @@ public:
                 cumulative_stats(in[0], c0, per_group, skip, n, sums_ + 2 * g);
             else
                 frame_stats(in[0], c0, per_group, n);
-            for (uint32_t c = c0; c < c0 + per_group; ++c) {
-                const float* x = in[0].channel(c);
-                float* y = out[0].channel(c);
-                const double w = weight_.data ? weight_.data[c] : 1.0;
-                const double b = bias_.data ? bias_.data[c] : 0.0;
-                std::fill_n(y, skip, 0.0f);
-                for (size_t t = skip; t < n; ++t)
-                    y[t] = static_cast<float>((x[t] - mean_[t]) * scale_[t] * w + b);
-            }
+            for (uint32_t c = c0; c < c0 + per_group; ++c)
+                std::fill_n(out[0].channel(c), skip, 0.0f);
+            kernels_->normalize(in[0].channel(c0) + skip, in[0].stride, out[0].channel(c0) + skip,
+                                out[0].stride, per_group, n - skip, mean_ + skip, scale_ + skip,
+                                weight_.data ? weight_.data + c0 : nullptr,
+                                bias_.data ? bias_.data + c0 : nullptr);
         }
         if (cumulative_)
             *frames_ += static_cast<int64_t>(n - skip);
@@ -97,17 +96,11 @@ private:
     // mean_[t], scale_[t] = 1 / sqrt(var + eps) over channels [c0, c0 + k) at each frame.
     void frame_stats(const ConstView& x, uint32_t c0, uint32_t k, size_t n) noexcept {
         std::fill_n(mean_, n, 0.0);
-        std::fill_n(scale_, n, 0.0);
-        for (uint32_t c = c0; c < c0 + k; ++c)
-            for (size_t t = 0; t < n; ++t)
-                mean_[t] += x.channel(c)[t];
+        kernels_->moments(x.channel(c0), x.stride, k, n, mean_, nullptr);
         for (size_t t = 0; t < n; ++t)
             mean_[t] /= k;
-        for (uint32_t c = c0; c < c0 + k; ++c)
-            for (size_t t = 0; t < n; ++t) {
-                const double d = x.channel(c)[t] - mean_[t];
-                scale_[t] += d * d;
-            }
+        std::fill_n(scale_, n, 0.0);
+        kernels_->deviations(x.channel(c0), x.stride, k, n, mean_, scale_);
         for (size_t t = 0; t < n; ++t)
             scale_[t] = 1.0 / std::sqrt(scale_[t] / k + eps_);
     }
@@ -117,12 +110,8 @@ private:
                           double* sums) noexcept {
         std::fill_n(mean_, n, 0.0);  // per-frame sum of x
         std::fill_n(scale_, n, 0.0); // per-frame sum of x^2
-        for (uint32_t c = c0; c < c0 + k; ++c)
-            for (size_t t = skip; t < n; ++t) {
-                const double v = x.channel(c)[t];
-                mean_[t] += v;
-                scale_[t] += v * v;
-            }
+        kernels_->moments(x.channel(c0) + skip, x.stride, k, n - skip, mean_ + skip,
+                          scale_ + skip);
         double count = static_cast<double>(*frames_) * k;
         for (size_t t = skip; t < n; ++t) {
             sums[0] += mean_[t];
@@ -145,6 +134,7 @@ private:
     double* sums_ = nullptr;    // [groups][2] (state)
     double* mean_ = nullptr;    // [frames] (scratch)
     double* scale_ = nullptr;   // [frames] (scratch)
+    const NormKernels* kernels_ = nullptr;
 };
 
 // Defaults of one group_norm spelling.

@@ -1,0 +1,45 @@
+// A matrix applied to every frame of a channel-major block, with the matrix packed once at load
+// so that each block reads it once, whatever the block size:
+//   y[o * ys + t] = bias[o] + sum_{c < cin} W[o, c] * x[c * xs + t],   o < cout, t < n
+// summed over c in order, bias first, with a multiply then an add (no fused multiply-add): the
+// scalar reference and the AVX2 set give the same results bit for bit, and every frame's result
+// is independent of how many frames the call holds (a stream equals the offline model exactly,
+// for any block size).
+//
+// Packing: W in panels of kRows output rows, panel q holding W[kRows q + r, c] at
+// [q][c][r] (zero rows past cout), followed by the bias padded the same way. Work: for each
+// panel, the frames in groups of up to kFrames, kRows x kFrames sums held in registers while
+// the panel streams past once per group (the panel stays in L1, the block in L2).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "mac.hpp"
+
+namespace rill {
+
+struct PackedMatrix {
+    static constexpr size_t kRows = 16;
+    size_t rows = 0, cols = 0;
+    std::vector<float> data; // panels, then the padded bias
+
+    size_t panels() const { return (rows + kRows - 1) / kRows; }
+    const float* panel(size_t q) const { return data.data() + q * cols * kRows; }
+    const float* bias(size_t q) const { return data.data() + panels() * cols * kRows + q * kRows; }
+};
+
+// w: rows x cols, row-major with leading dimension ld; bias: rows floats or null (zeros).
+PackedMatrix pack_matrix(const float* w, size_t rows, size_t cols, size_t ld, const float* bias);
+
+struct PackedLinearKernels {
+    Isa isa;
+    static constexpr size_t kFrames = 6;
+    void (*apply)(const PackedMatrix& m, const float* x, size_t xs, float* y, size_t ys,
+                  size_t n);
+};
+
+const PackedLinearKernels& packed_linear_kernels();         // the set matching mac_kernels()
+const PackedLinearKernels& packed_linear_kernels(Isa isa);  // a given set
+
+} // namespace rill

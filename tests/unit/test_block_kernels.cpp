@@ -1,0 +1,145 @@
+// The block kernels behind linear / dense conv1d (kernels/packed_linear), depthwise conv1d
+// (MacKernels::depthwise) and the channel norms (kernels/norm_rows): each set against a plain
+// double-precision loop, and the AVX2 set equal to the scalar reference bit for bit (both sum in
+// the same order without fused multiply-add). Shapes cover row counts that are not multiples of
+// the 16-row panels, every frame-group remainder and blocks longer than one frame chunk.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "../../core/src/kernels/mac.hpp"
+#include "../../core/src/kernels/norm_rows.hpp"
+#include "../../core/src/kernels/packed_linear.hpp"
+
+namespace rill {
+namespace {
+
+std::vector<float> random_vector(std::mt19937& rng, size_t n) {
+    std::normal_distribution<float> noise;
+    std::vector<float> v(n);
+    for (auto& x : v)
+        x = noise(rng);
+    return v;
+}
+
+bool avx2_available() { return mac_kernels(Isa::Avx2).isa == Isa::Avx2; }
+
+TEST(PackedLinear, MatchesDirectSumAndScalarBitForBit) {
+    std::mt19937 rng(5);
+    const size_t shapes[][3] = {{1, 1, 1},   {16, 8, 8},   {17, 3, 7},  {40, 33, 13},
+                                {512, 128, 8}, {5, 64, 150}, {33, 20, 250}};
+    for (const auto& sh : shapes) {
+        const size_t rows = sh[0], cols = sh[1], n = sh[2], xs = n + 3, ys = n + 5;
+        const auto w = random_vector(rng, rows * cols), b = random_vector(rng, rows);
+        const auto x = random_vector(rng, cols * xs);
+        for (bool with_bias : {true, false}) {
+            const PackedMatrix m = pack_matrix(w.data(), rows, cols, cols,
+                                               with_bias ? b.data() : nullptr);
+            std::vector<float> y0(rows * ys, -7.0f), y1 = y0;
+            packed_linear_kernels(Isa::Scalar).apply(m, x.data(), xs, y0.data(), ys, n);
+            packed_linear_kernels(Isa::Avx2).apply(m, x.data(), xs, y1.data(), ys, n);
+            for (size_t o = 0; o < rows; ++o)
+                for (size_t t = 0; t < ys; ++t) {
+                    const size_t i = o * ys + t;
+                    if (t >= n) { // past the block: untouched
+                        EXPECT_EQ(y0[i], -7.0f);
+                        continue;
+                    }
+                    double exact = with_bias ? b[o] : 0.0;
+                    for (size_t c = 0; c < cols; ++c)
+                        exact += double(w[o * cols + c]) * x[c * xs + t];
+                    EXPECT_NEAR(y0[i], exact, 1e-4 * (1 + std::abs(exact)))
+                        << rows << "x" << cols << " n=" << n << " o=" << o << " t=" << t;
+                    if (avx2_available())
+                        EXPECT_EQ(y0[i], y1[i]) << rows << "x" << cols << " n=" << n;
+                }
+        }
+    }
+}
+
+TEST(PackedLinear, FramesDoNotDependOnTheBlockSplit) {
+    // A stream in blocks of 1 and one block of 37 frames give the same bits.
+    std::mt19937 rng(6);
+    const size_t rows = 20, cols = 9, n = 37;
+    const auto w = random_vector(rng, rows * cols), x = random_vector(rng, cols * n);
+    const PackedMatrix m = pack_matrix(w.data(), rows, cols, cols, nullptr);
+    const auto& k = packed_linear_kernels();
+    std::vector<float> whole(rows * n), split(rows * n);
+    k.apply(m, x.data(), n, whole.data(), n, n);
+    for (size_t t = 0; t < n; ++t)
+        k.apply(m, x.data() + t, n, split.data() + t, n, 1);
+    EXPECT_EQ(whole, split);
+}
+
+TEST(Depthwise, MatchesTapsOrderAndScalar) {
+    std::mt19937 rng(7);
+    for (size_t n : {1u, 7u, 8u, 9u, 31u, 100u})
+        for (size_t k : {1u, 3u, 5u})
+            for (size_t d : {1u, 4u}) {
+                const size_t channels = 5, xs = n + (k - 1) * d + 2, ys = n + 1;
+                const auto x = random_vector(rng, channels * xs);
+                const auto w = random_vector(rng, channels * k), b = random_vector(rng, channels);
+                std::vector<float> y0(channels * ys, 3.0f), y1 = y0;
+                mac_kernels(Isa::Scalar).depthwise(y0.data(), ys, x.data(), xs, w.data(),
+                                                   b.data(), channels, k, d, n);
+                mac_kernels(Isa::Avx2).depthwise(y1.data(), ys, x.data(), xs, w.data(),
+                                                 b.data(), channels, k, d, n);
+                for (size_t c = 0; c < channels; ++c)
+                    for (size_t m = 0; m < ys; ++m) {
+                        float expect = 3.0f; // past the block: untouched
+                        if (m < n) {
+                            expect = b[c];
+                            for (size_t j = 0; j < k; ++j)
+                                expect += w[c * k + j] * x[c * xs + m + j * d];
+                        }
+                        EXPECT_EQ(y0[c * ys + m], expect) << "n=" << n << " k=" << k;
+                        if (avx2_available())
+                            EXPECT_EQ(y1[c * ys + m], expect) << "n=" << n << " k=" << k;
+                    }
+            }
+}
+
+TEST(NormRows, SetsAgreeBitForBit) {
+    std::mt19937 rng(8);
+    for (size_t n : {1u, 5u, 64u, 131u}) {
+        const size_t channels = 7, xs = n + 3;
+        const auto x = random_vector(rng, channels * xs);
+        const auto w = random_vector(rng, channels), b = random_vector(rng, channels);
+        std::vector<double> s1[2], s2[2], dev[2];
+        std::vector<float> y[2];
+        const Isa isas[2] = {Isa::Scalar, Isa::Avx2};
+        for (int i = 0; i < 2; ++i) {
+            const NormKernels& k = norm_kernels(isas[i]);
+            s1[i].assign(n, 0.5);
+            s2[i].assign(n, 0.25);
+            k.moments(x.data(), xs, channels, n, s1[i].data(), s2[i].data());
+            dev[i].assign(n, 0.0);
+            k.deviations(x.data(), xs, channels, n, s1[i].data(), dev[i].data());
+            y[i].assign(channels * xs, 0.0f);
+            k.normalize(x.data(), xs, y[i].data(), xs, channels, n, s1[i].data(), s2[i].data(),
+                        w.data(), b.data());
+        }
+        for (size_t t = 0; t < n; ++t) {
+            double e1 = 0.5, e2 = 0.25;
+            for (size_t c = 0; c < channels; ++c) {
+                e1 += x[c * xs + t];
+                e2 += double(x[c * xs + t]) * x[c * xs + t];
+            }
+            EXPECT_NEAR(s1[0][t], e1, 1e-9);
+            EXPECT_NEAR(s2[0][t], e2, 1e-9);
+            const float y00 = float((x[t] - e1) * e2 * w[0] + b[0]);
+            EXPECT_NEAR(y[0][t], y00, 1e-5 * (1 + std::abs(y00)));
+        }
+        if (avx2_available()) {
+            EXPECT_EQ(s1[0], s1[1]);
+            EXPECT_EQ(s2[0], s2[1]);
+            EXPECT_EQ(dev[0], dev[1]);
+            EXPECT_EQ(y[0], y[1]);
+        }
+    }
+}
+
+} // namespace
+} // namespace rill
