@@ -16,7 +16,8 @@ nn.InstanceNorm1d -> cumulative group_norm) and reported; anything else that has
 an ExportError naming the layer or function and the source line that uses it.
 
 Whole networks with their own rules: rill.nn.ConvTasNet (export_conv_tasnet.py),
-rill.nn.wavehax.AudioRate (export_wavehax.py; inputs cond and f0 at the audio rate).
+rill.nn.wavehax.AudioRate (export_wavehax.py; inputs cond and f0 at the audio rate),
+rill.nn.MossFormer (export_mossformer2.py; its streaming variant only).
 
 forward's arguments: one [B, C, T] tensor per entry of `inputs` (default: one input), then, when
 `params` is given, one [B, P] tensor holding the model parameters' values in order (the knobs a
@@ -35,7 +36,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.weight_norm import WeightNorm
 
-from . import export_attention, export_conv_tasnet, export_wavehax
+from . import export_attention, export_conv_tasnet, export_mossformer2, export_wavehax
 from . import nn as rnn
 from ._capi import Model
 from .format import to_bytes, write_rill
@@ -317,6 +318,13 @@ def _module_node(b, name, m, args, kwargs, where):
             try:
                 return export_conv_tasnet.emit(b, name, m, x)
             except export_conv_tasnet.ConvTasNetExportError as e:
+                raise ExportError(f"{where}: {e}") from e
+        if isinstance(m, rnn.MossFormer):
+            _materialise(x, where)
+            _expect_layout(x, BCT, where)
+            try:
+                return export_mossformer2.emit(b, name, m, x)
+            except export_mossformer2.MossFormerExportError as e:
                 raise ExportError(f"{where}: {e}") from e
         if isinstance(m, (rnn.WavehaxAudioRate, rnn.WavehaxGenerator)):
             if isinstance(m, rnn.WavehaxGenerator):
