@@ -4,8 +4,10 @@ and run by the C library equals PyTorch, and its streaming variant streams exact
 - upstream's state_dict (names and shapes written out below from mossformer2.py,
   mossformer2_block.py, conv_module.py, fsmn.py and rotary-embedding-torch 0.8.3; 787,482
   parameters at N 64 / 2 blocks, 55,735,410 released) loads with strict=True;
-- the offline attention equals a group-by-group evaluation, the streaming attention the naive
-  decayed recurrence (la_kernels.gated_recurrence);
+- the offline attention (and upstream's causal flag) equals a frame-by-frame evaluation, the
+  streaming attention (chunked) the naive decayed recurrence (la_kernels.gated_recurrence);
+- a ClearerVoice checkpoint (`model` entry, `module.model.` prefixes) loads through
+  upstream_state_dict();
 - random weights, the streaming variant: C++ vs PyTorch at N 64 / 2 blocks and at the released
   size (N 512, 24 blocks): max |error| <= 1e-4 of the output scale, streamed in blocks of 1, 7,
   333, 4096 and random splits, at the latency of the encoder framing (kernel - 1 samples);
@@ -133,6 +135,8 @@ class MossFormer2Test(StreamTestCase):
             self.assertEqual(sum(p.numel() for p in m.parameters()), count)
         sd = {k: torch.randn(s) for k, s in upstream_shapes(**SMALL).items()}
         mf.MossFormer(**SMALL).load_state_dict(sd, strict=True)
+        checkpoint = {"model": {"module.model." + k: v for k, v in sd.items()}, "step": 1}
+        mf.MossFormer(**SMALL).load_state_dict(mf.upstream_state_dict(checkpoint), strict=True)
         s = mf.streaming_counterpart(mf.MossFormer(**SMALL))
         s.load_state_dict({k: v for k, v in sd.items() if "pos_enc" not in k}, strict=True)
 
@@ -143,23 +147,33 @@ class MossFormer2Test(StreamTestCase):
         S = 10
         qq, lq, qk, lk = (torch.randn(1, S, 6, generator=g) for _ in range(4))
         v, u = torch.randn(1, S, 16, generator=g), torch.randn(1, S, 16, generator=g)
-        att_v, att_u = flash.cal_attention(qq, lq, qk, lk, v, u)
-        for w, got in ((v, att_v), (u, att_u)):
-            ref = torch.zeros_like(w)
-            lin = lk[0].T @ w[0] / S
-            for start in range(0, S, 4):
-                i = slice(start, min(S, start + 4))
-                quad = torch.relu(qq[0, i] @ qk[0, i].T / 4) ** 2
-                ref[0, i] = quad @ w[0, i] + lq[0, i] @ lin
-            torch.testing.assert_close(got, ref, atol=1e-5, rtol=1e-5)
-        flash.streaming = True
+        for causal in (False, True):  # causal: upstream's flag (MossFormer leaves it off)
+            flash.causal = causal
+            att_v, att_u = flash.cal_attention(qq, lq, qk, lk, v, u)
+            for w, got in ((v, att_v), (u, att_u)):
+                ref = torch.zeros_like(w)
+                for start in range(0, S, 4):
+                    for t in range(start, min(S, start + 4)):
+                        group = range(start, t + 1 if causal else min(S, start + 4))
+                        earlier = range(0, start if causal else S)
+                        for s in group:
+                            ref[0, t] += torch.relu(qq[0, t] @ qk[0, s] / 4) ** 2 * w[0, s]
+                        for s in earlier:
+                            ref[0, t] += (lq[0, t] @ lk[0, s]) * w[0, s] / (4 if causal else S)
+                torch.testing.assert_close(got, ref, atol=1e-5, rtol=1e-5)
+        flash.causal, flash.streaming = False, True
         wq, wl = flash.windows()
         att_v, att_u = flash.cal_attention(qq, lq, qk, lk, v, u)
         vu = torch.cat((v, u), -1)
         ref = 0
         for q, k, w in ((qq, qk, wq), (lq, lk, wl)):
             decay = torch.full((1, S), math.log1p(-1.0 / w))
-            ref = ref + la_kernels.gated_recurrence(q, k, vu, decay, scale=1.0 / w)[0]
+            part = la_kernels.gated_recurrence(q, k, vu, decay, scale=1.0 / w)[0]
+            chunked = mb._decayed_causal_attention(q, k, vu, 3.0, chunk=3)
+            expect = la_kernels.gated_recurrence(q, k, vu, torch.full((1, S), math.log(2 / 3)),
+                                                 scale=1 / 3.0)[0]
+            torch.testing.assert_close(chunked, expect, atol=1e-5, rtol=1e-5)
+            ref = ref + part
         torch.testing.assert_close(torch.cat((att_v, att_u), -1), ref, atol=1e-5, rtol=1e-5)
 
     def check_streams(self, cfg, m, T, blocks_list, name, seed, compare=True):

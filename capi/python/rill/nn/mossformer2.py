@@ -196,6 +196,20 @@ class MossFormer(nn.Module):
                 "reported)")
 
 
+def upstream_state_dict(checkpoint):
+    """MossFormer's state_dict from a ClearerVoice-Studio checkpoint (networks.py _load_model: the
+    `model` entry if present; keys of the MossFormer2_SS_16K wrapper, `model.` and DataParallel's
+    `module.` prefixes, are stripped)."""
+    sd = checkpoint.get("model", checkpoint)
+    out = {}
+    for k, v in sd.items():
+        for prefix in ("module.", "model."):
+            if k.startswith(prefix):
+                k = k[len(prefix):]
+        out[k] = v
+    return out
+
+
 def streaming_counterpart(model):
     """A copy of `model` with the same weights and streaming=True (no absolute positions): the
     variant that streams exactly. Unless fine-tuned it is not the released model."""

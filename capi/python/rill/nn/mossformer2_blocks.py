@@ -20,6 +20,8 @@ strict=True. All blocks take [B, S, N] (frames, channels last), as upstream's do
         offline (upstream, non-causal): pad the frames to a multiple of the group size g (256);
             in each group  quad(w) = relu(quad_q quad_k^T / g)^2 w
             over all frames lin(w) = lin_q (lin_k^T w) / S   (S the true number of frames)
+            (causal=True, upstream's flag, unused by MossFormer: quad masked to s <= t inside
+            the group, lin(w) = lin_q (sum over the earlier groups of lin_k^T w) / g)
         streaming (the causal variant, see below):
             quad(w)_t = sum_{s<=t} gamma_q^(t-s) (quad_q_t . quad_k_s) w_s / W_q
             lin(w)_t  = sum_{s<=t} gamma_l^(t-s) (lin_q_t . lin_k_s) w_s / W_l
@@ -168,14 +170,24 @@ class FFConvM(nn.Module):
         return self.mdl(x)
 
 
-def _decayed_causal_attention(q, k, w, window):
-    """sum_{s<=t} gamma^(t-s) (q_t . k_s) w_s / window, gamma = 1 - 1/window ([B, S, *])."""
-    S = q.shape[-2]
-    n = torch.arange(S, dtype=torch.float64, device=q.device)
-    lag = n[:, None] - n[None, :]
-    decay = torch.where(lag >= 0, (math.log1p(-1.0 / window) * lag.clamp_min(0)).exp(),
-                        torch.zeros_like(lag)).to(q.dtype)
-    return ((q @ k.transpose(-1, -2)) * decay) @ w / window
+def _decayed_causal_attention(q, k, w, window, chunk=256):
+    """sum_{s<=t} gamma^(t-s) (q_t . k_s) w_s / window, gamma = 1 - 1/window ([B, S, *]), in
+    chunks: the quadratic form inside a chunk, plus the decayed state of the chunks before
+    (state = sum_{s<start} gamma^(start-1-s) k_s w_s^T)."""
+    log_gamma = math.log1p(-1.0 / window)
+    state = q.new_zeros(q.shape[0], q.shape[-1], w.shape[-1])
+    out = []
+    for start in range(0, q.shape[-2], chunk):
+        qc, kc, wc = (t[:, start:start + chunk] for t in (q, k, w))
+        n = qc.shape[-2]
+        i = torch.arange(n, dtype=torch.float64, device=q.device)
+        lag = i[:, None] - i[None, :]
+        decay = torch.where(lag >= 0, (log_gamma * lag.clamp_min(0)).exp(), lag.new_zeros(()))
+        into = (log_gamma * (i + 1)).exp().to(q.dtype)[:, None]   # gamma^(t - start + 1)
+        out.append(((qc @ kc.transpose(-1, -2)) * decay.to(q.dtype)) @ wc + (qc * into) @ state)
+        age = (log_gamma * (n - 1 - i)).exp().to(q.dtype)[:, None]  # gamma^(start + n - 1 - s)
+        state = math.exp(log_gamma * n) * state + (kc * age).transpose(-1, -2) @ wc
+    return torch.cat(out, dim=-2) / window
 
 
 class FLASH_ShareA_FFConvM(nn.Module):
@@ -221,9 +233,6 @@ class FLASH_ShareA_FFConvM(nn.Module):
             att = (_decayed_causal_attention(quad_q, quad_k, vu, wq) +
                    _decayed_causal_attention(lin_q, lin_k, vu, wl))
             return att.chunk(2, dim=-1)
-        if self.causal:
-            raise NotImplementedError("upstream's causal=True is not restated (the streaming "
-                                      "variant is streaming=True)")
         B, n, g = quad_q.shape[0], quad_q.shape[-2], self.group_size
         pad = -n % g
         quad_q, quad_k, lin_q, lin_k, v, u = (
@@ -231,11 +240,18 @@ class FLASH_ShareA_FFConvM(nn.Module):
             for t in (quad_q, quad_k, lin_q, lin_k, v, u))
         attn = F.relu(quad_q @ quad_k.transpose(-1, -2) / g) ** 2
         attn = self.dropout(attn)
-        lin_kv = torch.einsum("bgnd,bgne->bde", lin_k, v) / n
-        lin_ku = torch.einsum("bgnd,bgne->bde", lin_k, u) / n
-        out_v = attn @ v + torch.einsum("bgnd,bde->bgne", lin_q, lin_kv)
-        out_u = attn @ u + torch.einsum("bgnd,bde->bgne", lin_q, lin_ku)
-        return (t.reshape(B, -1, t.shape[-1])[:, :n] for t in (out_v, out_u))
+        outs = []
+        for w in (v, u):
+            if self.causal:  # upstream's causal flag: in-group causal mask, the linear part
+                # reads the groups before (exclusive cumulative sum, / g)
+                quad = attn.tril() @ w
+                kv = (lin_k.transpose(-1, -2) @ w / g).cumsum(dim=1)
+                lin = lin_q @ F.pad(kv, (0, 0, 0, 0, 1, -1))
+            else:
+                quad = attn @ w
+                lin = lin_q @ (torch.einsum("bgnd,bgne->bde", lin_k, w) / n)[:, None]
+            outs.append((quad + lin).reshape(B, -1, w.shape[-1])[:, :n])
+        return outs
 
 
 class CLayerNorm(nn.LayerNorm):
