@@ -212,8 +212,11 @@ def upstream_state_dict(checkpoint):
 
 def streaming_counterpart(model):
     """A copy of `model` with the same weights and streaming=True (no absolute positions): the
-    variant that streams exactly. Unless fine-tuned it is not the released model."""
+    variant that streams exactly. Unless fine-tuned it is not the released model. It keeps
+    `model` as `offline_original` (not a submodule), so rill.export with an example input reports
+    the measured difference between the two (report.original_diff)."""
     m = copy.deepcopy(model)
+    object.__setattr__(m, "offline_original", model)
     m.streaming = True
     mn = m.mask_net
     if mn.use_global_pos_enc:
