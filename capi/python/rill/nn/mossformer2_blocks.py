@@ -141,6 +141,7 @@ class ConvModule(nn.Module):
     def __init__(self, in_channels, kernel_size=17, streaming=False):
         super().__init__()
         self.streaming = streaming
+        # upstream's layout (for the state_dict name sequential.1.conv); forward pads explicitly
         self.sequential = nn.Sequential(
             Transpose(shape=(1, 2)),
             DepthwiseConv1d(in_channels, in_channels, kernel_size, padding=(kernel_size - 1) // 2))
