@@ -16,7 +16,8 @@ nn.InstanceNorm1d -> cumulative group_norm) and reported; anything else that has
 an ExportError naming the layer or function and the source line that uses it.
 
 Whole networks with their own rules: rill.nn.ConvTasNet (export_conv_tasnet.py),
-rill.nn.wavehax.AudioRate (export_wavehax.py; inputs cond and f0 at the audio rate).
+rill.nn.wavehax.AudioRate (export_wavehax.py; inputs cond and f0 at the audio rate),
+rill.nn.MossFormer (export_mossformer2.py; its streaming variant only).
 
 forward's arguments: one [B, C, T] tensor per entry of `inputs` (default: one input), then, when
 `params` is given, one [B, P] tensor holding the model parameters' values in order (the knobs a
@@ -35,7 +36,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.weight_norm import WeightNorm
 
-from . import export_attention, export_conv_tasnet, export_wavehax
+from . import export_attention, export_conv_tasnet, export_mossformer2, export_wavehax
 from . import nn as rnn
 from ._capi import Model
 from .format import to_bytes, write_rill
@@ -60,6 +61,8 @@ class Report:
     max_abs_diff: float = None   # torch offline vs Rill streamed, when example_input was given
     notes: list = dataclasses.field(default_factory=list)  # e.g. which streaming mode a network
                                                            # supports and why
+    original_diff: float = None  # a streaming counterpart: max |its original (the offline model
+                                 # it was made from) - Rill streamed| on the example input
 
     @property
     def parameter_count(self):
@@ -77,6 +80,9 @@ class Report:
             what = " (includes the replaced ops' change)" if self.replaced else ""
             lines.append(f"  max |torch offline - rill streamed|{what} on the example input: "
                          f"{self.max_abs_diff:.3g}")
+        if self.original_diff is not None:
+            lines.append(f"  max |original offline model - rill streamed counterpart| on the "
+                         f"example input: {self.original_diff:.3g}")
         return "\n".join(lines)
 
 
@@ -317,6 +323,13 @@ def _module_node(b, name, m, args, kwargs, where):
             try:
                 return export_conv_tasnet.emit(b, name, m, x)
             except export_conv_tasnet.ConvTasNetExportError as e:
+                raise ExportError(f"{where}: {e}") from e
+        if isinstance(m, rnn.MossFormer):
+            _materialise(x, where)
+            _expect_layout(x, BCT, where)
+            try:
+                return export_mossformer2.emit(b, name, m, x)
+            except export_mossformer2.MossFormerExportError as e:
                 raise ExportError(f"{where}: {e}") from e
         if isinstance(m, (rnn.WavehaxAudioRate, rnn.WavehaxGenerator)):
             if isinstance(m, rnn.WavehaxGenerator):
@@ -904,7 +917,10 @@ def export(module, path, *positional, example_input=None, sample_rate=None, inpu
         forward (default: one input "x" with the example input's channels).
     params: [{"name", "min", "max", "default", "unit"}]: the model parameters; forward then takes
         their values as its last argument, a [B, P] tensor.
-    meta: {"description", "license", "source", ...} stored in the file."""
+    meta: {"description", "license", "source", ...} stored in the file.
+
+    A module made by a streaming_counterpart() that keeps its source in `offline_original` (not a
+    submodule) also gets report.original_diff: what streaming costs against that offline model."""
     for value in positional:  # export(m, path, x, 16000) and export(m, path, 16000) both work
         if isinstance(value, (int, float)) and sample_rate is None:
             sample_rate = value
@@ -936,6 +952,9 @@ def export(module, path, *positional, example_input=None, sample_rate=None, inpu
                         [p["name"] for p in g["params"]], notes=list(b.notes))
         if example_input is not None:
             report.max_abs_diff = compare(module, model, example_input)
+            original = getattr(module, "offline_original", None)
+            if original is not None:  # set by a network's streaming_counterpart()
+                report.original_diff = compare(original, model, example_input)
     finally:
         module.train(was_training)
     if verbose:

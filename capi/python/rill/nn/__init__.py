@@ -27,6 +27,10 @@ delayed by the reported latency. Parameter names follow the PyTorch layers they 
     wavehax.py     Wavehax vocoder (chomeyama/wavehax, its state_dict names): WavehaxGenerator,
                    AudioRate (the exported form; rill.export_wavehax) -> frame, harmonic_prior,
                    stft, slice, conv1d, concat, conv2d_ft, layer_norm, gelu, add, istft
+    mossformer2.py MossFormer (ClearerVoice-Studio's MossFormer2 separator, its state_dict names;
+                   blocks in mossformer2_blocks.py; the streaming variant is exported whole by
+                   export_mossformer2.py) -> conv1d, group_norm, layer_norm, l2_norm, affine,
+                   rotary, linear_attention, delay, linear, prelu, silu, conv_transpose1d, ...
     la_common.py   fla's ShortConvolution, RMSNorm(Gated), RotaryEmbedding, ACT2FN subsets
                                                                      -> conv1d, rms_norm, rotary
 """
@@ -40,6 +44,7 @@ from .film import FiLM
 from .linear_attention import (DeltaNet, GatedDeltaNet, GatedLinearAttention,
                                KimiDeltaAttention, MultiScaleRetention)
 from .linear import Linear
+from .mossformer2 import MossFormer
 from .norm import CumulativeLayerNorm, GroupNorm, LayerNorm
 from .recurrent import GRU, LSTM, Recurrent
 from .rave_blocks import (DilatedUnit, Generator, GeneratorV2, Residual, ResidualBlock,
@@ -51,8 +56,8 @@ from .wavehax import WavehaxGenerator
 
 __all__ = ["Conv1d", "ConvTranspose1d", "ConvTasNet", "CumulativeLayerNorm", "Delay", "DeltaNet", "FiLM", "GRU",
            "GatedDeltaNet", "GatedLinearAttention", "HGRNAttention", "KimiDeltaAttention",
-           "Mamba2", "MultiScaleRetention", "mLSTMLayer", "DilatedUnit", "Generator",
-           "GeneratorV2",
+           "Mamba2", "MossFormer", "MultiScaleRetention", "mLSTMLayer", "DilatedUnit",
+           "Generator", "GeneratorV2",
            "Residual", "ResidualBlock", "ResidualLayer", "ResidualStack", "UpsampleLayer",
            "GroupNorm", "ISTFT", "LSTM", "LayerNorm", "Linear", "Recurrent", "STFT",
            "Sequential", "Snake", "Stateless", "WavehaxAudioRate", "WavehaxGenerator",
