@@ -105,3 +105,73 @@ def mixture(rng, utts, segment):
 def batch(rng, utts, segment, size):
     mixes, srcs = zip(*(mixture(rng, utts, segment) for _ in range(size)))
     return np.stack(mixes)[:, None], np.stack(srcs)   # [B, 1, T], [B, 2, T]
+
+
+# Noise for the enhancement task: sox-synthesised clips (nothing is downloaded). A clip is one
+# or two sources summed: coloured noise, hum with harmonics, plucked notes or a tone through a
+# random band-pass, tremolo or echo. Train and held-out clips are different random draws.
+NOISE_SECONDS = 4
+
+
+def _noise_source(rng):
+    kind = rng.choice(["whitenoise", "pinknoise", "brownnoise", "hum", "pluck", "tone"])
+    if kind.endswith("noise"):
+        return ["synth", str(NOISE_SECONDS), kind]
+    if kind == "hum":
+        f = rng.choice([50, 60]) * rng.choice([1, 2, 3])
+        return ["synth", str(NOISE_SECONDS), "sine", str(f), "sine", str(2 * f), "sine", str(3 * f)]
+    if kind == "pluck":
+        notes = [str(rng.choice([110, 147, 196, 220, 262, 330, 392, 440, 523])) for _ in range(3)]
+        return ["synth", str(NOISE_SECONDS), "pluck", notes[0], "pluck", notes[1], "pluck", notes[2]]
+    shape = rng.choice(["square", "sawtooth", "triangle"])
+    f0, f1 = rng.randint(80, 600), rng.randint(200, 3000)
+    return ["synth", str(NOISE_SECONDS), shape, f"{f0}:{f1}"]
+
+
+def _noise_effects(rng):
+    fx = rng.choice([[], ["bandpass", str(rng.randint(200, 3000)), str(rng.uniform(0.3, 2.0))],
+                     ["tremolo", str(rng.uniform(1, 8)), str(rng.randint(30, 90))],
+                     ["echo", "0.8", "0.7", str(rng.randint(40, 300)), "0.4"],
+                     ["lowpass", str(rng.randint(300, 2500))]])
+    return fx
+
+
+def noise_clip(rng, tmp):
+    raw = tmp / "n.raw"
+    _run(["sox", "-R", "-n", "-r", str(SAMPLE_RATE), "-c", "1", "-e", "floating-point", "-b", "32",
+          "-t", "raw", str(raw), *_noise_source(rng), *_noise_effects(rng), "trim", "0",
+          str(NOISE_SECONDS)])
+    x = np.fromfile(raw, dtype="<f4")
+    x = x - float(np.mean(x))
+    return (x / (float(np.max(np.abs(x))) or 1.0)).astype(np.float32)
+
+
+def make_noises(split, count, cache_dir):
+    """[clips] of NOISE_SECONDS each, cached as one .npy per split and count."""
+    cache = pathlib.Path(cache_dir) / f"noise_{split}_{count}.npy"
+    if cache.exists():
+        return list(np.load(cache))
+    rng = random.Random({"train": 21, "heldout": 22, "smoke": 23}[split])
+    with tempfile.TemporaryDirectory() as t:
+        clips = [noise_clip(rng, pathlib.Path(t)) for _ in range(count)]
+    n = min(len(c) for c in clips)
+    clips = np.stack([c[:n] for c in clips])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cache, clips)
+    return list(clips)
+
+
+def noisy(rng, utts, noises, segment):
+    """(noisy [T], clean [1, T]): one utterance and one noise clip at an SNR in [-5, 10] dB."""
+    s = _window(rng, rng.choice(utts[rng.choice(sorted(utts))]), segment)
+    n = _window(rng, rng.choice(noises), segment)
+    snr = rng.uniform(-5, 10)
+    ps, pn = float(np.mean(s ** 2)) + 1e-8, float(np.mean(n ** 2)) + 1e-8
+    n = n * np.sqrt(ps / pn / 10 ** (snr / 10))
+    gain = rng.uniform(0.2, 0.9) / (float(np.max(np.abs(s + n))) or 1.0)
+    return ((s + n) * gain).astype(np.float32), (s * gain).astype(np.float32)[None]
+
+
+def noisy_batch(rng, utts, noises, segment, size):
+    mixes, clean = zip(*(noisy(rng, utts, noises, segment) for _ in range(size)))
+    return np.stack(mixes)[:, None], np.stack(clean)   # [B, 1, T], [B, 1, T]

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Trains a small causal Conv-TasNet (rill.nn.ConvTasNet, asteroid's structure and names) to
-separate two synthetic (espeak-ng) speakers at 8 kHz, and exports it to a streaming .rill.
+"""Trains a small causal Conv-TasNet (rill.nn.ConvTasNet, asteroid's structure and names) at
+8 kHz on synthetic speech (espeak-ng) and exports it to a streaming .rill, for one of two tasks:
+  --task separate  two speakers -> two sources (PIT), training/runs/separation/
+  --task enhance   speech + sox-synthesised noise -> the speech, training/runs/enhancement/
 
     /usr/bin/python3 training/separation/train.py --minutes 60 --threads 1   # a real run
     /usr/bin/python3 training/separation/train.py --smoke                    # seconds-long check
@@ -9,7 +11,8 @@ OUTLINE, not yet run to convergence (no model is bundled): the configuration, lo
 follow asteroid's ConvTasNet recipe scaled down for a shared 2-core CPU.
 - model: causal, cgLN (cumulative; streams exactly at 15 samples), N=128, L=16, B=64, H=128,
   Sc=64, P=3, X=6, R=2, sigmoid masks (0.34 M weights; the released size is 5 M).
-- loss: negative SI-SDR with utterance-level permutation invariance (PIT over the 2 orders).
+- loss: negative SI-SDR, for separation with utterance-level permutation invariance (PIT over
+  the 2 orders); the enhancer is the same network with one source.
 - Adam lr 1e-3, gradient norm clipped at 5, learning rate on a cosine over the wall-clock budget;
   segments of 2 s, batch 8; checkpoints in training/runs/separation/ every two minutes, a rerun
   resumes from the last one.
@@ -64,9 +67,33 @@ def pit_si_sdr(est, ref):
     return torch.stack(scores, 1).max(1).values
 
 
-def evaluate(model, utts, segment, items, seed):
+TASKS = {
+    # name: (sources, output folder, model file, description)
+    "separate": (2, "separation", "conv_tasnet_causal.rill",
+                 "causal Conv-TasNet (asteroid structure), 2 synthetic speakers, 8 kHz"),
+    "enhance": (1, "enhancement", "conv_tasnet_enhancer.rill",
+                "causal Conv-TasNet (asteroid structure) speech enhancer, synthetic noise, 8 kHz"),
+}
+# The enhancer normalises per frame (asteroid cLN): removing noise needs no utterance statistics,
+# and a training step costs half of the cumulative norm's.
+MODEL_CHANGES = {"separate": {}, "enhance": {"norm_type": "cLN"}}
+
+
+class Batches:
+    """Training / evaluation examples of a task: (mixture [B, 1, T], targets [B, S, T])."""
+
+    def __init__(self, task, utts, noises):
+        self.task, self.utts, self.noises = task, utts, noises
+
+    def __call__(self, rng, segment, size):
+        if self.task == "enhance":
+            return data.noisy_batch(rng, self.utts, self.noises, segment, size)
+        return data.batch(rng, self.utts, segment, size)
+
+
+def evaluate(model, batches, segment, items, seed):
     rng = random.Random(seed)
-    mix, src = data.batch(rng, utts, segment, items)
+    mix, src = batches(rng, segment, items)
     mix, src = torch.from_numpy(mix), torch.from_numpy(src)
     with torch.no_grad():
         est = model(mix)
@@ -76,23 +103,32 @@ def evaluate(model, utts, segment, items, seed):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--task", choices=sorted(TASKS), default="separate")
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--segment", type=float, default=2.0, help="seconds per training example")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--per-speaker", type=int, default=20, help="utterances per train speaker")
     ap.add_argument("--smoke", action="store_true", help="tiny data and model, a few steps")
-    ap.add_argument("--out", default=str(ROOT / "training" / "runs" / "separation"))
+    ap.add_argument("--out", help="default: training/runs/<separation|enhancement>")
     args = ap.parse_args()
+    n_src, folder, model_file, description = TASKS[args.task]
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    out = pathlib.Path(args.out)
+    out = pathlib.Path(args.out or ROOT / "training" / "runs" / folder)
     out.mkdir(parents=True, exist_ok=True)
     split = "smoke" if args.smoke else "train"
     utts = data.make_utterances(split, 3 if args.smoke else args.per_speaker, out / "cache")
     held = utts if args.smoke else data.make_utterances("heldout", 10, out / "cache")
+    noises = held_noises = None
+    if args.task == "enhance":
+        noises = data.make_noises(split, 6 if args.smoke else 300, out / "cache")
+        held_noises = noises if args.smoke else data.make_noises("heldout", 40, out / "cache")
+    train_batches, held_batches = Batches(args.task, utts, noises), Batches(args.task, held,
+                                                                             held_noises)
     segment = int((0.5 if args.smoke else args.segment) * data.SAMPLE_RATE)
-    model = ConvTasNet(2, **(SMOKE_MODEL if args.smoke else MODEL))
+    config = dict(SMOKE_MODEL if args.smoke else MODEL, **MODEL_CHANGES[args.task])
+    model = ConvTasNet(n_src, **config)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     ckpt = out / "checkpoint.pt"
     step, used = 0, 0.0
@@ -109,7 +145,7 @@ def main():
         frac = (time.time() - start) / budget
         for g in opt.param_groups:
             g["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * frac))
-        mix, src = (torch.from_numpy(a) for a in data.batch(rng, utts, segment, args.batch))
+        mix, src = (torch.from_numpy(a) for a in train_batches(rng, segment, args.batch))
         loss = -pit_si_sdr(model(mix), src).mean()
         opt.zero_grad()
         loss.backward()
@@ -124,21 +160,20 @@ def main():
                         "seconds": time.time() - start}, ckpt)
             last_save = time.time()
     model.eval()
-    sdr, sdri = evaluate(model, held, segment, 4 if args.smoke else 64, seed=7)
+    sdr, sdri = evaluate(model, held_batches, segment, 4 if args.smoke else 64, seed=7)
     print(f"held-out SI-SDR {sdr:.2f} dB, improvement {sdri:.2f} dB")
-    mix, _ = data.batch(random.Random(8), held, segment, 1)
-    report = rill.export(model, out / "conv_tasnet_causal.rill", mix[0], data.SAMPLE_RATE,
-                         meta={"description": "causal Conv-TasNet (asteroid structure), 2 "
-                               "synthetic speakers, 8 kHz", "license": "CC0-1.0",
-                               "source": "training/separation/train.py"})
-    s = rill.load(str(out / "conv_tasnet_causal.rill"))
+    mix, _ = held_batches(random.Random(8), segment, 1)
+    report = rill.export(model, out / model_file, mix[0], data.SAMPLE_RATE,
+                         meta={"description": description, "license": "CC0-1.0",
+                               "source": f"training/separation/train.py --task {args.task}"})
+    s = rill.load(str(out / model_file))
     streamed = rill.compare(model, s, mix[0], block=37)
     metrics = {"steps": step, "heldout_si_sdr_db": sdr, "heldout_si_sdr_improvement_db": sdri,
                "latency_samples": report.latency_frames, "weights": report.weights,
                "max_abs_diff_block_1024": report.max_abs_diff, "max_abs_diff_block_37": streamed,
-               "mode": report.notes, "model": {k: v for k, v in (SMOKE_MODEL if args.smoke
-                                                                 else MODEL).items()}}
-    (out / "conv_tasnet_causal.metrics.json").write_text(json.dumps(metrics, indent=1))
+               "mode": report.notes, "task": args.task, "segment_seconds": segment / data.SAMPLE_RATE,
+               "model": dict(config, n_src=n_src)}
+    (out / model_file).with_suffix(".metrics.json").write_text(json.dumps(metrics, indent=1))
     print(json.dumps(metrics, indent=1))
 
 
