@@ -93,11 +93,22 @@ class OfflineWindowsTest(StreamTestCase):
         with self.assertRaisesRegex(ExportError, r"\[1, 2, 63\].*\[1, S, 64\]"):
             rill.export_windows(Short(), self.dir / "short.rill", SR, window=W, hop=hop,
                                 verbose=False)
-        # Without the forced back end the output is a per-window result held on a frames port.
+        # Without the forced back end such an output is a per-window result held on a frames
+        # port, and a window-shaped output of a model without state is recognised as audio.
         opts = dict(import_options(SR, W, hop))
         del opts["backend"]
         held = rill.load(buf.getvalue(), opts)
-        self.assertEqual(held.outputs[0]["kind"], "frames")
+        self.assertEqual((held.outputs[0]["kind"], held.outputs[0]["channels"]), ("frames", 126))
+
+        class Both(torch.nn.Module):  # [1, 2, W]
+            def forward(self, x):
+                return torch.cat([x, -x], dim=1)
+
+        buf = io.BytesIO()
+        torch.onnx.export(Both(), torch.zeros(1, 1, W), buf, input_names=["x"],
+                          output_names=["y"], opset_version=13)
+        auto = rill.load(buf.getvalue(), opts)
+        self.assertEqual((auto.outputs[0]["kind"], auto.outputs[0]["channels"]), ("audio", 2))
 
     def test_identity_windows_reproduce_the_input(self):
         class Identity(torch.nn.Module):

@@ -11,9 +11,10 @@
 //           samples first, as Silero's 64-sample context + 512 new ones): frame op in front;
 //   frames  no front end: the input and outputs are frame ports (e.g. feature models, tests).
 // Back ends: istft (above); overlap_add when the front end is `window` and a data output holds
-// window_size samples per source ([1, W], [1, 1, W], [1, S, W]): the windows' outputs are
-// crossfaded back into S audio channels (offline windows mode, docs/offline.md); hold otherwise
-// (one result per window held for the window's samples on a frames port).
+// window_size samples per source ([1, W], [1, 1, W], [1, S, W]) and the model has no state (or
+// option backend "overlap_add"): the windows' outputs are crossfaded back into S audio channels
+// (offline windows mode, docs/offline.md); hold otherwise (one result per window held for the
+// window's samples on a frames port).
 // Models with the known patterns are recognised without options: an input [1, F, 1, 2] means
 // stft with n_fft = 2 (F - 1), hop n_fft / 2, sqrt-Hann (GTCRN); an int64 scalar input `sr` means
 // Silero's convention (bound to the sample rate; windows of 512 + 64 samples at 16 kHz,

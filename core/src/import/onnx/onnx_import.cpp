@@ -195,12 +195,14 @@ int64_t window_sources(const Shape& s, int64_t window) {
 }
 
 // The back end of data output `name` of shape s when it is not the istft one: "overlap_add" or
-// "hold". Auto: overlap_add for window-shaped outputs of a window front end.
-std::string choose_backend(const Frontend& f, const OnnxImportOptions& o, const std::string& name,
-                           const Shape& s) {
+// "hold". Auto: overlap_add for window-shaped outputs of a window front end on a model without
+// state (each window on its own: the offline windows mode); a stateful model's per-window
+// outputs (Silero's probability, features of W values) stay on hold unless the option asks.
+std::string choose_backend(const Frontend& f, const OnnxImportOptions& o, const Plan& plan,
+                           const std::string& name, const Shape& s) {
     const int64_t sources = f.kind == "window" ? window_sources(s, f.size) : 0;
     if (o.backend.empty())
-        return sources > 0 ? "overlap_add" : "hold";
+        return sources > 0 && plan.state.empty() ? "overlap_add" : "hold";
     if (o.backend == "hold")
         return o.backend;
     if (o.backend != "overlap_add")
@@ -443,7 +445,7 @@ RillFile import_onnx_memory(const void* data, size_t size, const OnnxImportOptio
         const std::string src = j == 0 ? "model" : "model:" + std::to_string(j);
         const std::string name = b.plan.data_outputs[j];
         const Shape s = l.shape(name);
-        const std::string back = j == 0 && istft ? "istft" : choose_backend(f, o, name, s);
+        const std::string back = j == 0 && istft ? "istft" : choose_backend(f, o, b.plan, name, s);
         backends.insert(back);
         if (back == "istft") {
             g.nodes.push_back(NodeDef{"istft", "istft", {src},
