@@ -52,9 +52,7 @@ std::string take_import_options(Args& args) {
     if (take_option(args, "--sample-rate", v))
         o["sample_rate"] = parse_positive(v, "--sample-rate");
     for (const auto& [flag, key] : {std::pair<const char*, const char*>{"--frontend", "frontend"},
-                                    {"--window", "window"}, {"--pad-mode", "pad_mode"},
-                                    {"--backend", "backend"}, {"--crossfade", "crossfade"},
-                                    {"--align", "align"}})
+                                    {"--window", "window"}, {"--pad-mode", "pad_mode"}})
         if (take_option(args, flag, v))
             o[key] = v;
     for (const auto& [flag, key] : {std::pair<const char*, const char*>{"--n-fft", "n_fft"},
