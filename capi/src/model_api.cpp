@@ -8,6 +8,7 @@
 #include "handles.hpp"
 #include "rill/core/error.hpp"
 #include "rill/core/model_file.hpp"
+#include "rill/core/rill_file.hpp"
 
 using rill::capi::fail;
 using rill::capi::guarded;
@@ -73,6 +74,15 @@ rill_status rill_model_load_memory(const void* data, size_t size, const rill_loa
         if (rill_status s = check_options(opts); s != RILL_OK)
             return s;
         return finish_load(rill::read_model_memory(data, size, import_options(opts)), out);
+    });
+}
+
+rill_status rill_model_save(const rill_model* model, const char* path) {
+    return guarded([&]() -> rill_status {
+        if (!model || !path)
+            return fail(RILL_ERR_INVALID_ARGUMENT, "rill_model_save: model and path must not be NULL");
+        rill::write_rill_file(rill::RillFile{model->model->graph(), model->model->tensors()}, path);
+        return RILL_OK;
     });
 }
 

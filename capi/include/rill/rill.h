@@ -109,6 +109,10 @@ RILL_API rill_status rill_model_load(const char* path, const rill_load_options* 
 RILL_API rill_status rill_model_load_memory(const void* data, size_t size,
                                             const rill_load_options* opts, rill_model** out);
 
+/* Writes the model as a .rill file (docs/format.md): how a model imported on load (ONNX, TFLite,
+ * rwkv.cpp) is converted once. Any thread; allocates; not RT-safe. */
+RILL_API rill_status rill_model_save(const rill_model* model, const char* path);
+
 /* Reference counting; thread-safe. Release of the last reference frees the model (a stream holds
  * its own reference, so a model may be released while streams still use it). NULL is ignored. */
 RILL_API void rill_model_retain(rill_model* model);

@@ -19,6 +19,13 @@ def export(*args, **kwargs):
     return _export(*args, **kwargs)
 
 
+def export_windows(*args, **kwargs):
+    """rill.offline_windows.export_windows (imported on first use: it needs torch): a module
+    that cannot stream, in the offline windows mode (docs/offline.md)."""
+    from .offline_windows import export_windows as _export_windows
+    return _export_windows(*args, **kwargs)
+
+
 def compare(*args, **kwargs):
     """rill.exporter.compare (imported on first use: it needs torch)."""
     from .exporter import compare as _compare
@@ -26,5 +33,5 @@ def compare(*args, **kwargs):
 
 
 __all__ = ["Model", "Stream", "RillError", "load", "version", "version_number", "export",
-           "compare", "read_rill", "write_rill", "to_bytes", "NONFINITE_ZERO", "NONFINITE_REJECT",
-           "NONFINITE_PASS", "RILL_OK", "RILL_NONFINITE_REPLACED", "STATUS_NAMES"]
+           "export_windows", "compare", "read_rill", "write_rill", "to_bytes", "NONFINITE_ZERO",
+           "NONFINITE_REJECT", "NONFINITE_PASS", "RILL_OK", "RILL_NONFINITE_REPLACED", "STATUS_NAMES"]

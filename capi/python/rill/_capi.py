@@ -155,6 +155,7 @@ def lib():
         "rill_model_output": (c_int32, [P, c_uint32, ctypes.POINTER(_PortInfo)]),
         "rill_model_param": (c_int32, [P, c_uint32, ctypes.POINTER(_ParamInfo)]),
         "rill_model_find_param": (c_int32, [P, ctypes.c_char_p]),
+        "rill_model_save": (c_int32, [P, ctypes.c_char_p]),
         "rill_node_info_init": (None, [ctypes.POINTER(_NodeInfo)]),
         "rill_model_node_count": (c_uint32, [P]),
         "rill_model_node": (c_int32, [P, c_uint32, ctypes.POINTER(_NodeInfo)]),
@@ -336,6 +337,11 @@ class Model(_Handle):
         return (f"<rill.Model {self.path or 'from memory'}: {self.input_channels} -> "
                 f"{self.output_channels} channels at {self.sample_rate:g} Hz, latency "
                 f"{self.latency_frames} frames, params {[p['name'] for p in self.params]}>")
+
+    def save(self, path):
+        """Writes the model as a .rill file (converts a model imported on load, e.g. ONNX)."""
+        path = os.fspath(path)
+        _check(lib().rill_model_save(self._h, os.fsencode(path)), f"rill_model_save({path})")
 
     def stream(self, max_block_frames=4096, nonfinite=NONFINITE_ZERO, sample_rate=0.0):
         """A new Stream. nonfinite: NONFINITE_ZERO/REJECT/PASS or "zero"/"reject"/"pass"."""

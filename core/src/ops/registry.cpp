@@ -23,6 +23,7 @@ const OpRegistry& OpRegistry::instance() {
         register_token_ops(r);
         register_tensor_program_ops(r);
         register_frame_ops(r);
+        register_overlap_add_ops(r);
         register_image_normalize_ops(r);
         register_mask_smooth_ops(r);
         register_rms_norm_ops(r);

@@ -36,7 +36,9 @@ Streaming (rill.export): the whole network is convolutions, per-frame ops and no
 cgLN it streams exactly: causal at the encoder framing only (look-ahead L - 1 samples), non-causal
 at the latency of the depthwise convolutions' right padding. gLN needs the whole utterance and
 cannot stream: the exporter refuses it (streaming_counterpart() gives the same weights with cgLN,
-a different model that should be fine-tuned). ConvTasNet.streaming_mode() says which applies."""
+a different model that should be fine-tuned); rill.export_windows runs it on long overlapping
+windows instead (offline windows mode, docs/offline.md). ConvTasNet.streaming_mode() says which
+applies."""
 
 import copy
 import warnings
@@ -328,7 +330,10 @@ class ConvTasNet(nn.Module):
         frame = f"encoder frames of {fb.kernel_size} samples every {fb.stride}"
         if self.norm_type == "gLN":
             return ("offline", "norm_type gLN normalises with statistics of the whole utterance, "
-                    "which a stream does not have: offline (whole-file) use only. For streaming, "
+                    "which a stream does not have: offline use only, on the whole file or in "
+                    "Rill's offline windows mode (rill.export_windows(model, path, sample_rate, "
+                    "window, hop, align='permutation'): long overlapping windows, latency "
+                    "window - hop; docs/offline.md). For streaming, "
                     "train with cgLN (cumulative) or cLN (per frame), or export "
                     "rill.nn.conv_tasnet.streaming_counterpart(model), the same weights with "
                     "cgLN, a different model that needs fine-tuning")

@@ -10,6 +10,11 @@
 //   window  the input is a window of `window_size` samples advanced by `hop` each call (older
 //           samples first, as Silero's 64-sample context + 512 new ones): frame op in front;
 //   frames  no front end: the input and outputs are frame ports (e.g. feature models, tests).
+// Back ends: istft (above); overlap_add when the front end is `window` and a data output holds
+// window_size samples per source ([1, W], [1, 1, W], [1, S, W]) and the model has no state (or
+// option backend "overlap_add"): the windows' outputs are crossfaded back into S audio channels
+// (offline windows mode, docs/offline.md); hold otherwise (one result per window held for the
+// window's samples on a frames port).
 // Models with the known patterns are recognised without options: an input [1, F, 1, 2] means
 // stft with n_fft = 2 (F - 1), hop n_fft / 2, sqrt-Hann (GTCRN); an int64 scalar input `sr` means
 // Silero's convention (bound to the sample rate; windows of 512 + 64 samples at 16 kHz,
@@ -35,6 +40,9 @@ struct OnnxImportOptions {
     std::string window = "sqrt_hann";                     // stft window
     std::string pad_mode = "reflect";                     // stft start: torch.stft's reflect
                                                           // (one hop more latency) or constant
+    std::string backend;                                  // "", "overlap_add", "hold"
+    std::string crossfade = "tukey";                      // overlap_add window: tukey, hann, rect
+    std::string align = "none";                           // overlap_add sources: none, permutation
     std::map<std::string, std::vector<double>> bind;      // input -> constant value(s)
     std::map<std::string, int64_t> dims;                  // symbolic dimension -> size
     std::map<std::string, std::vector<int64_t>> shapes;   // input -> full static shape

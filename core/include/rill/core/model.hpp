@@ -41,6 +41,7 @@ public:
     explicit Model(RillFile file);
 
     const GraphDef& graph() const { return graph_; }
+    const TensorMap& tensors() const { return tensors_; }
     const std::vector<PlanStep>& steps() const { return steps_; }
     const std::vector<BufferInfo>& buffers() const { return buffers_; }
     const std::vector<OutputBinding>& outputs() const { return outputs_; }

@@ -183,6 +183,39 @@ Frontend choose_frontend(const OnnxModel& m, const OnnxImportOptions& o, const B
     return f;
 }
 
+// Sources S of an output holding `window` samples per source ([1, W], [1, 1, W], [1, S, W]:
+// leading dimensions 1), or 0 when its shape is not one of those.
+int64_t window_sources(const Shape& s, int64_t window) {
+    if (s.size() < 2 || s.back() != window)
+        return 0;
+    for (size_t i = 0; i + 2 < s.size(); ++i)
+        if (s[i] != 1)
+            return 0;
+    return s[s.size() - 2];
+}
+
+// The back end of data output `name` of shape s when it is not the istft one: "overlap_add" or
+// "hold". Auto: overlap_add for window-shaped outputs of a window front end on a model without
+// state (each window on its own: the offline windows mode); a stateful model's per-window
+// outputs (Silero's probability, features of W values) stay on hold unless the option asks.
+std::string choose_backend(const Frontend& f, const OnnxImportOptions& o, const Plan& plan,
+                           const std::string& name, const Shape& s) {
+    const int64_t sources = f.kind == "window" ? window_sources(s, f.size) : 0;
+    if (o.backend.empty())
+        return sources > 0 && plan.state.empty() ? "overlap_add" : "hold";
+    if (o.backend == "hold")
+        return o.backend;
+    if (o.backend != "overlap_add")
+        fail_argument("unknown back end \"" + o.backend + "\" (overlap_add or hold)");
+    if (f.kind != "window")
+        fail_argument("overlap_add back end needs the window front end (got \"" + f.kind + "\")");
+    if (sources == 0)
+        fail_argument("overlap_add back end: output '" + name + "' " + tensor::to_string(s) +
+                      " does not hold window_size = " + std::to_string(f.size) +
+                      " samples per source ([1, W], [1, 1, W] or [1, S, W])");
+    return "overlap_add";
+}
+
 Tensor to_tensor(const Const& c) {
     std::vector<float> v(c.values.begin(), c.values.end());
     return make_tensor(c.shape, std::move(v));
@@ -211,6 +244,9 @@ OnnxImportOptions OnnxImportOptions::from_json(const nlohmann::json& j) {
             else if (key == "window_size") o.window_size = v.get<int64_t>();
             else if (key == "window") o.window = v.get<std::string>();
             else if (key == "pad_mode") o.pad_mode = v.get<std::string>();
+            else if (key == "backend") o.backend = v.get<std::string>();
+            else if (key == "crossfade") o.crossfade = v.get<std::string>();
+            else if (key == "align") o.align = v.get<std::string>();
             else if (key == "bind") {
                 for (const auto& [name, val] : v.items())
                     o.bind[name] = val.is_array() ? val.get<std::vector<double>>() : std::vector<double>{val.get<double>()};
@@ -404,23 +440,36 @@ RillFile import_onnx_memory(const void* data, size_t size, const OnnxImportOptio
         file.tensors[tensor_name] = to_tensor(c);
     }
     g.nodes.push_back(model);
+    std::set<std::string> backends;
     for (size_t j = 0; j < program_outputs.size(); ++j) {
         const std::string src = j == 0 ? "model" : "model:" + std::to_string(j);
         const std::string name = b.plan.data_outputs[j];
-        if (j == 0 && istft) {
+        const Shape s = l.shape(name);
+        const std::string back = j == 0 && istft ? "istft" : choose_backend(f, o, b.plan, name, s);
+        backends.insert(back);
+        if (back == "istft") {
             g.nodes.push_back(NodeDef{"istft", "istft", {src},
                                       {{"n_fft", f.n_fft}, {"hop", f.hop}, {"window", o.window}, {"center", 1}}, {}});
             g.outputs.push_back(PortDef{name, "audio", 1, 0, "istft"});
+        } else if (back == "overlap_add") {
+            // Windows of S signals crossfaded back into S audio channels (offline windows mode).
+            const std::string ola = "overlap_add_" + std::to_string(j);
+            g.nodes.push_back(NodeDef{ola, "overlap_add", {src},
+                                      {{"size", f.size}, {"hop", f.hop}, {"window", o.crossfade},
+                                       {"align", o.align}}, {}});
+            g.outputs.push_back(PortDef{name, "audio", static_cast<uint32_t>(window_sources(s, f.size)), 0, ola});
         } else {
             // A result per frame, held for the frame's samples so the port runs at the audio rate.
-            const Shape s = l.shape(b.plan.data_outputs[j]);
             const std::string hold = "hold_" + std::to_string(j);
             g.nodes.push_back(NodeDef{hold, "hold", {src}, {{"factor", f.hop}}, {}});
             g.outputs.push_back(PortDef{name, "frames", static_cast<uint32_t>(tensor::numel(s)), 0, hold});
         }
     }
+    std::string back_ends;
+    for (const auto& k : backends)
+        back_ends += (back_ends.empty() ? "" : ", ") + k;
     g.meta = {{"description", "Imported from ONNX (" + m.producer + ", opset " + std::to_string(m.opset) +
-                                  "); front end " + f.kind},
+                                  "); front end " + f.kind + ", back end " + back_ends},
               {"source", "onnx"}};
     return file;
 }
