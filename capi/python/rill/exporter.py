@@ -17,7 +17,8 @@ an ExportError naming the layer or function and the source line that uses it.
 
 Whole networks with their own rules: rill.nn.ConvTasNet (export_conv_tasnet.py),
 rill.nn.wavehax.AudioRate (export_wavehax.py; inputs cond and f0 at the audio rate),
-rill.nn.MossFormer (export_mossformer2.py; its streaming variant only).
+rill.nn.MossFormer (export_mossformer2.py; its streaming variant only),
+rill.nn.frcrn.Enhancer (export_frcrn.py; FRCRN with cumulative squeeze-excitation).
 
 forward's arguments: one [B, C, T] tensor per entry of `inputs` (default: one input), then, when
 `params` is given, one [B, P] tensor holding the model parameters' values in order (the knobs a
@@ -36,7 +37,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.weight_norm import WeightNorm
 
-from . import export_attention, export_conv_tasnet, export_mossformer2, export_wavehax
+from . import (export_attention, export_conv_tasnet, export_frcrn, export_mossformer2,
+               export_wavehax)
 from . import nn as rnn
 from ._capi import Model
 from .format import to_bytes, write_rill
@@ -330,6 +332,15 @@ def _module_node(b, name, m, args, kwargs, where):
             try:
                 return export_mossformer2.emit(b, name, m, x)
             except export_mossformer2.MossFormerExportError as e:
+                raise ExportError(f"{where}: {e}") from e
+        if isinstance(m, (rnn.FrcrnEnhancer, rnn.DCCRN)):
+            if isinstance(m, rnn.DCCRN):
+                raise ExportError(f"{where}: {export_frcrn.refuse_dccrn()}")
+            _materialise(x, where)
+            _expect_layout(x, BCT, where)
+            try:
+                return export_frcrn.emit(b, name, m, x)
+            except export_frcrn.FrcrnExportError as e:
                 raise ExportError(f"{where}: {e}") from e
         if isinstance(m, (rnn.WavehaxAudioRate, rnn.WavehaxGenerator)):
             if isinstance(m, rnn.WavehaxGenerator):

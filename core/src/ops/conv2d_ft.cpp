@@ -17,8 +17,9 @@
 //
 // Memory: frames are kept frame-major and padded in frequency ([history + block] x Cin x Fp, Fp =
 // F + pf0 + pf1), so every tap is a contiguous run of F' bins: a dense group is one small matrix
-// product per tap (kernels/gemm.hpp), a depthwise one an axpy per tap (kernels/mac.hpp). Under
-// RILL_FORCE_ISA=scalar (and for frequency strides > 1) the plain reference loop below runs.
+// product per tap (kernels/gemm.hpp), a depthwise one an axpy per tap (kernels/mac.hpp). With a
+// frequency stride > 1 the taps' strided runs are first gathered into a contiguous [Cin/G x F']
+// block (FRCRN's encoders). Under RILL_FORCE_ISA=scalar the plain reference loop below runs.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -145,6 +146,8 @@ public:
         frames_ = arena.state<float>(frame * (hist + max_frames_));
         preroll_.seen = arena.state<int64_t>(1);
         out_ = arena.scratch<float>(static_cast<size_t>(a_.cout * a_.out_bins()) * max_frames_);
+        if (a_.sf != 1)
+            strided_ = arena.scratch<float>(static_cast<size_t>(a_.cin_g * a_.out_bins()));
         mac_ = &mac_kernels();
         gemm_ = &gemm_kernels(mac_->isa);
         transpose_ = &transpose_kernels(mac_->isa);
@@ -159,9 +162,9 @@ public:
         for (size_t t = 0; t < n; ++t) {
             float* y = out_ + t * y_size;
             const float* x = frames_ + t * frame; // the window's first frame
-            if (mac_->isa == Isa::Scalar || a_.sf != 1)
+            if (mac_->isa == Isa::Scalar)
                 reference(x, y);
-            else if (a_.cin_g == 1)
+            else if (a_.cin_g == 1 && a_.sf == 1)
                 depthwise(x, y);
             else
                 dense(x, y);
@@ -275,7 +278,15 @@ private:
                                      static_cast<size_t>(g * taps + i * a_.kt + j) * cout_g * cin_g;
                     const float* b = tap_frame(x, j) + static_cast<size_t>(g) * cin_g * fp +
                                      static_cast<size_t>(i * a_.df);
-                    gemm_->gemm(cout_g, fo, cin_g, w, cin_g, b, fp, y + g * cout_g * fo, fo, true);
+                    size_t ldb = fp;
+                    if (a_.sf != 1) { // every sf-th bin of each row, made contiguous
+                        for (size_t c = 0; c < cin_g; ++c)
+                            for (size_t f = 0; f < fo; ++f)
+                                strided_[c * fo + f] = b[c * fp + f * static_cast<size_t>(a_.sf)];
+                        b = strided_;
+                        ldb = fo;
+                    }
+                    gemm_->gemm(cout_g, fo, cin_g, w, cin_g, b, ldb, y + g * cout_g * fo, fo, true);
                 }
     }
 
@@ -286,6 +297,7 @@ private:
     size_t max_frames_ = 0;
     float* frames_ = nullptr; // state: [history + block] frames of Cin x Fp
     float* out_ = nullptr;    // scratch: [block] frames of Cout x F'
+    float* strided_ = nullptr; // scratch: one tap's strided input runs, [Cin/G x F']
     const MacKernels* mac_ = nullptr;
     const GemmKernels* gemm_ = nullptr;
     const TransposeKernels* transpose_ = nullptr;
