@@ -149,6 +149,11 @@ class FrcrnTest(StreamTestCase):
         self.assertIn("exactly", report.notes[0])
         ref = torch_offline(e, x, model.latency_frames + model.hop_frames)
         worst, _ = self.assert_streams_like(model, x, ref, blocks_list, name)
+        # ConviSTFT divides sample 1 by window(1)^2 + 1e-8 ~ 2.4e-5, which can make it the
+        # largest of all: the rest must meet the tolerance against its own scale too
+        got, hop = stream_blocks(model, x, blocks_list[0]), m.win_inc
+        rest = float(np.abs(ref[:, hop:]).max())
+        self.assertLessEqual(float(np.abs(got - ref)[:, hop:].max()), 1e-4 * rest)
         return worst, report
 
     def test_small_streams_exactly_in_any_blocks(self):

@@ -301,6 +301,12 @@ def _cumulative_norm(b, name, m, x, groups, label):
                  _affine(name, m, b, weight="weight", bias="bias"))
 
 
+# Whole networks with their own rule on one [B, C, T] signal: (class, emit, its error).
+_NETWORKS = ((rnn.ConvTasNet, export_conv_tasnet.emit, export_conv_tasnet.ConvTasNetExportError),
+             (rnn.MossFormer, export_mossformer2.emit, export_mossformer2.MossFormerExportError),
+             (rnn.FrcrnEnhancer, export_frcrn.emit, export_frcrn.FrcrnExportError))
+
+
 def _module_node(b, name, m, args, kwargs, where):
     """Maps one leaf module call; returns the output _Value (or a tuple for recurrent layers)."""
     if not args:
@@ -319,29 +325,16 @@ def _module_node(b, name, m, args, kwargs, where):
                 return export_attention.emit(b, name, m, x)
             except export_attention.LayerExportError as e:
                 raise ExportError(f"{where}: {e}") from e
-        if isinstance(m, rnn.ConvTasNet):
-            _materialise(x, where)
-            _expect_layout(x, BCT, where)
-            try:
-                return export_conv_tasnet.emit(b, name, m, x)
-            except export_conv_tasnet.ConvTasNetExportError as e:
-                raise ExportError(f"{where}: {e}") from e
-        if isinstance(m, rnn.MossFormer):
-            _materialise(x, where)
-            _expect_layout(x, BCT, where)
-            try:
-                return export_mossformer2.emit(b, name, m, x)
-            except export_mossformer2.MossFormerExportError as e:
-                raise ExportError(f"{where}: {e}") from e
-        if isinstance(m, (rnn.FrcrnEnhancer, rnn.DCCRN)):
-            if isinstance(m, rnn.DCCRN):
-                raise ExportError(f"{where}: {export_frcrn.refuse_dccrn()}")
-            _materialise(x, where)
-            _expect_layout(x, BCT, where)
-            try:
-                return export_frcrn.emit(b, name, m, x)
-            except export_frcrn.FrcrnExportError as e:
-                raise ExportError(f"{where}: {e}") from e
+        if isinstance(m, rnn.DCCRN):
+            raise ExportError(f"{where}: {export_frcrn.refuse_dccrn()}")
+        for network, emit, error in _NETWORKS:
+            if isinstance(m, network):
+                _materialise(x, where)
+                _expect_layout(x, BCT, where)
+                try:
+                    return emit(b, name, m, x)
+                except error as e:
+                    raise ExportError(f"{where}: {e}") from e
         if isinstance(m, (rnn.WavehaxAudioRate, rnn.WavehaxGenerator)):
             if isinstance(m, rnn.WavehaxGenerator):
                 raise ExportError(f"{where}: {export_wavehax.refuse_generator()}")

@@ -32,6 +32,7 @@
 #include "../kernels/mac.hpp"
 #include "../kernels/transpose.hpp"
 #include "families.hpp"
+#include "frame_major.hpp"
 
 namespace rill {
 namespace {
@@ -169,7 +170,7 @@ public:
             else
                 dense(x, y);
         }
-        store(out[0], n);
+        ops::scatter_rows(*transpose_, out_, y_size, y_size, n, out[0]);
         // The last `hist` frames become the history of the next block.
         std::memmove(frames_, frames_ + n * frame, hist * frame * sizeof(float));
     }
@@ -182,15 +183,9 @@ private:
         const size_t frame = frame_size(), fp = static_cast<size_t>(a_.padded_bins());
         const size_t bins = static_cast<size_t>(a_.bins), hist = static_cast<size_t>(a_.history());
         float* base = frames_ + hist * frame;
-        const float* src[8];
         for (size_t c = 0; c < static_cast<size_t>(a_.cin()); ++c)
-            for (size_t f = 0; f < bins; f += 8) {
-                const size_t k = std::min<size_t>(8, bins - f);
-                for (size_t q = 0; q < k; ++q)
-                    src[q] = in.channel(static_cast<uint32_t>(c * bins + f + q));
-                transpose_->gather(src, k, n, base + c * fp + static_cast<size_t>(a_.pf0) + f,
-                                   frame);
-            }
+            ops::gather_rows(*transpose_, in, c * bins, bins, n,
+                             base + c * fp + static_cast<size_t>(a_.pf0), frame);
         for (size_t t = 0; t < skip; ++t) // negative time: offline zero padding
             std::fill_n(base + t * frame, frame, 0.0f);
         if (!a_.reflect)
@@ -204,18 +199,6 @@ private:
                 for (size_t i = 1; i <= p1; ++i)
                     row[p0 + bins - 1 + i] = row[p0 + bins - 1 - i];
             }
-    }
-
-    void store(const View& out, size_t n) const noexcept {
-        const size_t fo = static_cast<size_t>(a_.out_bins());
-        const size_t y_size = static_cast<size_t>(a_.cout) * fo;
-        float* dst[8];
-        for (size_t ch = 0; ch < y_size; ch += 8) {
-            const size_t k = std::min<size_t>(8, y_size - ch);
-            for (size_t q = 0; q < k; ++q)
-                dst[q] = out.channel(static_cast<uint32_t>(ch + q));
-            transpose_->scatter(out_ + ch, y_size, k, n, dst);
-        }
     }
 
     // The frame of tap j of the window starting at x.

@@ -15,7 +15,7 @@
 //
 // Work per output frame: for each frequency tap i, Z_i [Cout x F] = sum_j W_ij X_{t-j} (W_ij =
 // w[:, :, i, j] transposed; one small matrix product per (i, j), kernels/gemm.hpp), then Z_i is
-// added to the output bins f*sf + i - pf. Frames are kept frame-major (kernels/transpose.hpp).
+// added to the output bins f*sf + i - pf. Frames are kept frame-major (frame_major.hpp).
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -25,8 +25,8 @@
 #include "rill/core/preroll.hpp"
 
 #include "../kernels/gemm.hpp"
-#include "../kernels/transpose.hpp"
 #include "families.hpp"
+#include "frame_major.hpp"
 
 namespace rill {
 namespace {
@@ -112,10 +112,12 @@ public:
                  const ProcessContext&) noexcept override {
         const size_t frame = frame_size(), hist = static_cast<size_t>(a_.history());
         const size_t skip = preroll_.consume(n);
-        load(in[0], n, skip);
+        float* base = frames_ + hist * frame; // the n new frames follow the history
+        ops::gather_rows(*transpose_, in[0], 0, frame, n, base, frame);
+        std::fill_n(base, skip * frame, 0.0f); // negative time: no frames offline
         for (size_t t = 0; t < n; ++t)
-            output_frame(frames_ + (hist + t) * frame, out_ + t * out_size());
-        store(out[0], n);
+            output_frame(base + t * frame, out_ + t * out_size());
+        ops::scatter_rows(*transpose_, out_, out_size(), out_size(), n, out[0]);
         std::memmove(frames_, frames_ + n * frame, hist * frame * sizeof(float));
     }
 
@@ -147,32 +149,6 @@ private:
                     row[at] += z[f];
                 }
             }
-        }
-    }
-
-    // Appends the n new frames after the history, frame-major.
-    void load(const ConstView& in, size_t n, size_t skip) noexcept {
-        const size_t frame = frame_size(), hist = static_cast<size_t>(a_.history());
-        float* base = frames_ + hist * frame;
-        const float* src[8];
-        for (size_t ch = 0; ch < frame; ch += 8) {
-            const size_t k = std::min<size_t>(8, frame - ch);
-            for (size_t q = 0; q < k; ++q)
-                src[q] = in.channel(static_cast<uint32_t>(ch + q));
-            transpose_->gather(src, k, n, base + ch, frame);
-        }
-        for (size_t t = 0; t < skip; ++t) // negative time: no frames offline
-            std::fill_n(base + t * frame, frame, 0.0f);
-    }
-
-    void store(const View& out, size_t n) const noexcept {
-        const size_t y_size = out_size();
-        float* dst[8];
-        for (size_t ch = 0; ch < y_size; ch += 8) {
-            const size_t k = std::min<size_t>(8, y_size - ch);
-            for (size_t q = 0; q < k; ++q)
-                dst[q] = out.channel(static_cast<uint32_t>(ch + q));
-            transpose_->scatter(out_ + ch, y_size, k, n, dst);
         }
     }
 

@@ -33,6 +33,14 @@ def _pair(fn, x):
     return fn(x[..., 0]), fn(x[..., 1])
 
 
+def _complex(re, im, x):
+    """The complex layer of the real layers re, im on x [..., 2]: (re(xr) - im(xi), re(xi) +
+    im(xr)) stacked on the last axis."""
+    rr, ri = _pair(re, x)
+    ir, ii = _pair(im, x)
+    return torch.stack((rr - ii, ri + ir), dim=-1)
+
+
 class ComplexConv2d(nn.Module):
     def __init__(self, in_channel, out_channel, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, **kwargs):
@@ -43,9 +51,7 @@ class ComplexConv2d(nn.Module):
         self.conv_im = nn.Conv2d(in_channel, out_channel, kernel_size, **args)
 
     def forward(self, x):
-        rr, ri = _pair(self.conv_re, x)
-        ir, ii = _pair(self.conv_im, x)
-        return torch.stack((rr - ii, ri + ir), dim=-1)
+        return _complex(self.conv_re, self.conv_im, x)
 
 
 class ComplexConvTranspose2d(nn.Module):
@@ -59,9 +65,7 @@ class ComplexConvTranspose2d(nn.Module):
         self.tconv_im = nn.ConvTranspose2d(in_channel, out_channel, **args)
 
     def forward(self, x):
-        rr, ri = _pair(self.tconv_re, x)
-        ir, ii = _pair(self.tconv_im, x)
-        return torch.stack((rr - ii, ri + ir), dim=-1)
+        return _complex(self.tconv_re, self.tconv_im, x)
 
 
 class ComplexBatchNorm2d(nn.Module):
@@ -192,42 +196,43 @@ def stft_kernels(win_len, fft_len, win_type, inverse=False):
             torch.from_numpy(window[None, :, None].astype(np.float32)))
 
 
-class ConvSTFT(nn.Module):
+class _ConvBasis(nn.Module):
+    """What ConvSTFT and ConviSTFT share: the fft_len default, the frozen kernel, the settings
+    (and, inverse, ConviSTFT's window and enframe buffers)."""
+
+    def __init__(self, win_len, win_inc, fft_len, win_type, feature_type, fix, inverse):
+        super().__init__()
+        if feature_type != "complex":
+            raise ValueError("only feature_type 'complex' (FRCRN's) is implemented")
+        self.fft_len = fft_len or int(2 ** np.ceil(np.log2(win_len)))
+        kernel, window = stft_kernels(win_len, self.fft_len, win_type, inverse)
+        self.weight = nn.Parameter(kernel, requires_grad=not fix)
+        self.feature_type, self.win_type = feature_type, win_type
+        self.win_len, self.win_inc, self.stride, self.dim = win_len, win_inc, win_inc, self.fft_len
+        if inverse:  # ConviSTFT's buffers
+            self.register_buffer("window", window)
+            self.register_buffer("enframe", torch.eye(win_len)[:, None, :])
+
+
+class ConvSTFT(_ConvBasis):
     """[B, T] or [B, 1, T] -> [B, 2 * bins, frames] (feature_type "complex": real rows then
     imaginary rows), frames = (T - win_len) // win_inc + 1."""
 
     def __init__(self, win_len, win_inc, fft_len=None, win_type="hamming", feature_type="real",
                  fix=True):
-        super().__init__()
-        if feature_type != "complex":
-            raise ValueError("only feature_type 'complex' (FRCRN's) is implemented")
-        self.fft_len = fft_len or int(2 ** np.ceil(np.log2(win_len)))
-        self.weight = nn.Parameter(stft_kernels(win_len, self.fft_len, win_type)[0],
-                                   requires_grad=not fix)
-        self.feature_type, self.stride, self.win_len, self.dim = feature_type, win_inc, win_len, \
-            self.fft_len
-        self.win_type = win_type
+        super().__init__(win_len, win_inc, fft_len, win_type, feature_type, fix, False)
 
     def forward(self, x):
         x = x.unsqueeze(1) if x.dim() == 2 else x
         return F.conv1d(x, self.weight, stride=self.stride)
 
 
-class ConviSTFT(nn.Module):
+class ConviSTFT(_ConvBasis):
     """[B, 2 * bins, frames] -> [B, 1, (frames - 1) * win_inc + win_len]."""
 
     def __init__(self, win_len, win_inc, fft_len=None, win_type="hamming", feature_type="real",
                  fix=True):
-        super().__init__()
-        if feature_type != "complex":
-            raise ValueError("only feature_type 'complex' (FRCRN's) is implemented")
-        self.fft_len = fft_len or int(2 ** np.ceil(np.log2(win_len)))
-        kernel, window = stft_kernels(win_len, self.fft_len, win_type, inverse=True)
-        self.weight = nn.Parameter(kernel, requires_grad=not fix)
-        self.feature_type, self.win_type = feature_type, win_type
-        self.win_len, self.win_inc, self.stride, self.dim = win_len, win_inc, win_inc, self.fft_len
-        self.register_buffer("window", window)
-        self.register_buffer("enframe", torch.eye(win_len)[:, None, :])
+        super().__init__(win_len, win_inc, fft_len, win_type, feature_type, fix, True)
 
     def forward(self, x):
         y = F.conv_transpose1d(x, self.weight, stride=self.stride)
