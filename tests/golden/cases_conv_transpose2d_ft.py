@@ -2,7 +2,8 @@
 of signals whose frames carry Cin x F values (channel c*F + f), time the streaming axis: an
 FRCRN-style decoder (kernel (5, 2), stride (2, 1), padding (0, 1): one frame of look-ahead), a
 cropped one (frequency padding 1, kernel (6, 3), time padding 2), a causal one (time padding 0),
-and a stack behind a strided conv2d_ft whose later layers start with nonzero input latency.
+a stack behind a strided conv2d_ft whose later layers start with nonzero input latency, and the
+`complex` form of both ops (complex_weight.hpp) with a folded batch norm (out_scale).
 
 Like cases_conv2d_ft.py, references run offline on x followed by TAIL zero frames, cut to len(x)."""
 
@@ -62,5 +63,41 @@ def conv_transpose2d_ft_unet_stack():
     ], tol=5e-5)
 
 
-CASES = [conv_transpose2d_ft_decoder, conv_transpose2d_ft_cropped,
+def _complex(name, op, cin, w, b, scale, **attrs):
+    """The `complex` form: w [2, ...] = (W_re, W_im) of a conv (op conv2d_ft, w [2, Cout, Cin,
+    kf, kt]) or transposed conv (w [2, Cin, Cout, kf, kt]) on h = [real | imaginary] channels;
+    output row o times scale[o], plus the bias b [2 Cout]."""
+    torch_op = F.conv2d if op == "conv2d_ft" else F.conv_transpose2d
+    pad = (attrs.get("freq_padding", 0), attrs.get("time_padding", 0))
+    stride = tuple(attrs.get("stride", [1, 1]))
+
+    def run(h):
+        x = h.reshape(2, cin, -1, h.shape[-1])
+        tp = attrs.get("time_padding", 0)
+        if op == "conv2d_ft":  # conv2d_ft takes [l, r] paddings
+            x = F.pad(x, tuple(tp) + tuple(attrs.get("freq_padding", [0, 0])))
+            f = lambda v, k: torch_op(v[None], w[k], stride=stride)[0]  # noqa: E731
+        else:
+            f = lambda v, k: torch_op(v[None], w[k], stride=stride, padding=pad)[0]  # noqa: E731
+        re = f(x[0], 0) - f(x[1], 1)
+        im = f(x[1], 0) + f(x[0], 1)
+        y = torch.cat([re, im]) * scale[:, None, None] + b[:, None, None]
+        return y.reshape(-1, y.shape[-1])
+    weights = {"weight": name + ".w", "bias": name + ".b", "out_scale": name + ".s"}
+    return run, node(name, op, [], dict(attrs, complex=True), weights), \
+        {name + ".w": w, name + ".b": b, name + ".s": scale}
+
+
+def complex_conv_and_transposed_conv():
+    """FRCRN's complex encoder and decoder with batch norm folded into out_scale and bias."""
+    torch.manual_seed(324)
+    return _chain("complex_conv_and_transposed_conv", torch.randn(2 * 2 * 13, T), [
+        _complex("e", "conv2d_ft", 2, _w(2, 3, 2, 5, 2, scale=0.2), _w(6), 1 + _w(6),
+                 stride=[2, 1], time_padding=[1, 1]),
+        _complex("d", "conv_transpose2d_ft", 3, _w(2, 3, 2, 5, 2, scale=0.2), _w(4), 1 + _w(4),
+                 stride=[2, 1], time_padding=1),
+    ], tol=5e-5)
+
+
+CASES = [complex_conv_and_transposed_conv, conv_transpose2d_ft_decoder, conv_transpose2d_ft_cropped,
          conv_transpose2d_ft_causal_stride3, conv_transpose2d_ft_unet_stack]

@@ -3,18 +3,19 @@ the [B, 1, T] noisy signal.
 
 A complex tensor [C, F, 2] travels as 2*C*F channels, real block then imaginary block, each
 channel-major: channel (part*C + c)*F + f. The STFT's output is that layout for C = 1. A complex
-layer is one real layer on both parts: re = W_re xr - W_im xi, im = W_im xr + W_re xi, i.e. the
-real weight [[W_re, -W_im], [W_im, W_re]] over (part, channel).
+conv is the ops' `complex` form: the file holds (W_re, W_im) once, the engine expands the real
+weight [[W_re, -W_im], [W_im, W_re]] over (part, channel) at load.
 
     stft (640, hop 320, sqrt Hann, no padding) -> X
     per UNet:
-      encoder i: [i > 0: FSMN along frequency] -> conv2d_ft (complex weight, batch norm folded,
-                 stride [2, 1], time padding [1, 1]: causal) -> leaky_relu -> SE -> skip i
+      encoder i: [i > 0: FSMN along frequency] -> conv2d_ft (complex, batch norm folded into
+                 out_scale and bias, stride [2, 1], time padding [1, 1]: causal) -> leaky_relu
+                 -> SE -> skip i
       bottleneck: 2 FSMN layers along time (bins = 1)
-      decoder i: conv_transpose2d_ft (complex weight, batch norm folded, stride [2, 1], time
-                 padding 1: one frame of look-ahead; from decoder 1 on its input is
-                 concat(p, skip), the weight's input axis permuted to match) -> leaky_relu
-                 -> [i < 6: FSMN along frequency] -> [i < 5: SE] ; linear: conv2d_ft 1x1
+      decoder i: conv_transpose2d_ft (complex, batch norm folded, stride [2, 1], time padding
+                 1: one frame of look-ahead) -> leaky_relu -> [i < 6: FSMN along frequency]
+                 -> [i < 5: SE] -> [i < 6: split p and the skip, concat (p_re, skip_re, p_im,
+                 skip_im)]; linear: conv2d_ft 1x1 (complex)
     FSMN (one complex layer of fsmn_re, fsmn_im): conv2d_ft 1x1 groups 2 (the linear of both
       FSMNs on xr and on xi) -> relu -> conv2d_ft 1x1 groups 4 (project) -> conv2d_ft depthwise,
       20 taps causal along frequency ([19, 0] bins) or time ([19, 0] frames), the "+ p" folded
@@ -37,41 +38,25 @@ class FrcrnExportError(ValueError):
     """A configuration that cannot stream (exporter.py reports it as an ExportError)."""
 
 
-def _complex_weight(re, im, transposed):
-    """Real weight of a complex (transposed) conv: conv [2Co, 2Ci, ...], transposed [2Ci, 2Co, ...]."""
-    if transposed:
-        return torch.cat([torch.cat([re, im], 1), torch.cat([-im, re], 1)], 0)
-    return torch.cat([torch.cat([re, -im], 1), torch.cat([im, re], 1)], 0)
-
-
-def _complex_layer(pair_re, pair_im, bn, transposed):
-    """(weight, bias) of a complex conv (conv_re/conv_im or tconv_re/tconv_im) with the following
-    ComplexBatchNorm2d (eval: running statistics) folded in."""
-    w = _complex_weight(pair_re.weight, pair_im.weight, transposed)
-    zero = torch.zeros(pair_re.weight.shape[1 if transposed else 0])
+def _complex_layer(pair_re, pair_im, bn):
+    """The weights of a complex (transposed) conv (conv_re/conv_im or tconv_re/tconv_im) for the
+    op's `complex` form: weight [2, ...] (W_re, W_im), bias [2 Cout] = (b_re - b_im, b_re + b_im),
+    and the following ComplexBatchNorm2d (eval: running statistics) folded into out_scale and the
+    bias."""
+    weight = torch.stack([pair_re.weight, pair_im.weight])
+    zero = torch.zeros(pair_re.out_channels)
     br = pair_re.bias if pair_re.bias is not None else zero
     bi = pair_im.bias if pair_im.bias is not None else zero
-    bias = torch.cat([br - bi, br + bi])
+    bias, scale = torch.cat([br - bi, br + bi]), None
     if bn is not None:
         scale, shift = [], []
         for m in (bn.bn_re, bn.bn_im):
             s = (m.weight if m.affine else 1) / torch.sqrt(m.running_var + m.eps)
             scale.append(s)
             shift.append((m.bias if m.affine else 0) - m.running_mean * s)
-        scale, shift = torch.cat(scale), torch.cat(shift)
-        w = w * (scale[None, :, None, None] if transposed else scale[:, None, None, None])
-        bias = bias * scale + shift
-    return w, bias
-
-
-def _skip_order(c):
-    """Input permutation of a decoder fed concat(p, skip) ([p_re, p_im, s_re, s_im], C each)
-    where the complex weight expects [p_re, s_re, p_im, s_im]: actual index -> weight index."""
-    order = []
-    for src in range(2):          # p, then the skip
-        for part in range(2):
-            order += [part * 2 * c + src * c + k for k in range(c)]
-    return torch.tensor(order)
+        scale = torch.cat(scale)
+        bias = bias * scale + torch.cat(shift)
+    return {"weight": weight, "bias": bias, "out_scale": scale}
 
 
 class _Emitter:
@@ -93,31 +78,39 @@ class _Emitter:
         return self.add(name, "conv2d_ft", [x], cout * fo, attrs,
                         self.tensors(name, weight=weight, bias=bias))
 
+    def complex_conv(self, name, x, w, cin, **attrs):
+        """A complex conv2d_ft (cin complex input channels); w from _complex_layer."""
+        bins = x.channels // (2 * cin)
+        kf, cout = w["weight"].shape[3], 2 * w["weight"].shape[1]
+        fo = (bins + sum(attrs.get("freq_padding", [0, 0])) - kf) // attrs.get("stride",
+                                                                              [1, 1])[0] + 1
+        return self.add(name, "conv2d_ft", [x], cout * fo, dict(attrs, complex=True),
+                        self.tensors(name, **w))
+
     def encoder(self, name, enc, x, cin):
         conv = enc.conv.conv_re
         if conv.padding_mode != "zeros":
             raise FrcrnExportError(f"{name}: padding_mode {conv.padding_mode!r} is not supported")
-        w, bias = _complex_layer(enc.conv.conv_re, enc.conv.conv_im, enc.bn, False)
         pf, pt = conv.padding
-        x = self.conv(f"{name}.conv", x, w, bias, 2 * cin, stride=[conv.stride[0], 1],
-                      freq_padding=[pf, pf], time_padding=[pt, pt])
+        x = self.complex_conv(f"{name}.conv", x,
+                              _complex_layer(enc.conv.conv_re, enc.conv.conv_im, enc.bn), cin,
+                              stride=[conv.stride[0], 1], freq_padding=[pf, pf],
+                              time_padding=[pt, pt])
         return self.add(f"{name}.relu", "leaky_relu", [x], x.channels,
                         {"negative_slope": enc.relu.negative_slope})
 
-    def decoder(self, name, dec, x, cin, skip_channels):
+    def decoder(self, name, dec, x, cin):
         t = dec.transconv.tconv_re
         if t.output_padding != (0, 0) or t.dilation != (1, 1) or t.groups != 1:
             raise FrcrnExportError(f"{name}: output_padding, dilation and groups are not supported")
-        w, bias = _complex_layer(dec.transconv.tconv_re, dec.transconv.tconv_im, dec.bn, True)
-        if skip_channels:
-            w = w[_skip_order(skip_channels)]
-        kf, cout = w.shape[2], w.shape[1]
+        w = _complex_layer(dec.transconv.tconv_re, dec.transconv.tconv_im, dec.bn)
+        kf, cout = t.kernel_size[0], 2 * t.out_channels
         bins = x.channels // (2 * cin)
         fo = (bins - 1) * t.stride[0] + kf - 2 * t.padding[0]
         x = self.add(f"{name}.transconv", "conv_transpose2d_ft", [x], cout * fo,
                      {"stride": [t.stride[0], 1], "freq_padding": t.padding[0],
-                      "time_padding": t.padding[1]},
-                     self.tensors(f"{name}.transconv", weight=w, bias=bias))
+                      "time_padding": t.padding[1], "complex": True},
+                     self.tensors(f"{name}.transconv", **w))
         return self.add(f"{name}.relu", "leaky_relu", [x], x.channels,
                         {"negative_slope": dec.relu.negative_slope})
 
@@ -191,18 +184,24 @@ class _Emitter:
         p = self.fsmn(f"{name}.fsmn.L1", f.fsmn_re_L1, f.fsmn_im_L1, x, c, "time")
         p = self.fsmn(f"{name}.fsmn.L2", f.fsmn_re_L2, f.fsmn_im_L2, p, c, "time")
         for i in range(n):
-            skip = u.dec_channels[i] if i > 0 else 0
-            p = self.decoder(f"{name}.decoder{i}", u.decoders[i], p, 2 * u.dec_channels[i], skip)
+            p = self.decoder(f"{name}.decoder{i}", u.decoders[i], p, 2 * u.dec_channels[i])
             if i == n - 1:
                 break
             p = self.fsmn(f"{name}.fsmn_dec{i}", u.fsmn_dec[i].fsmn_re_L1,
                           u.fsmn_dec[i].fsmn_im_L1, p, c, "freq")
             if i < n - 2:
                 p = self.se(f"{name}.se_layer_dec{i}", u.se_layers_dec[i], p, c)
-            p = self.add(f"{name}.skip{i}", "concat", [p, skips[n - 1 - i]],
-                         p.channels + skips[n - 1 - i].channels)
-        w, bias = _complex_layer(u.linear.conv_re, u.linear.conv_im, None, False)
-        return self.conv(f"{name}.linear", p, w, bias, 2 * u.dec_channels[-1])
+            p = self.complex_concat(f"{name}.skip{i}", p, skips[n - 1 - i])
+        return self.complex_conv(f"{name}.linear", p,
+                                 _complex_layer(u.linear.conv_re, u.linear.conv_im, None),
+                                 u.dec_channels[-1])
+
+    def complex_concat(self, name, a, c):
+        """torch.cat([a, c], dim=1) of complex tensors: [a_re, c_re, a_im, c_im]."""
+        sa = self.add(f"{name}.a", "split", [a], a.channels // 2, {"sizes": [a.channels // 2] * 2})
+        sc = self.add(f"{name}.c", "split", [c], c.channels // 2, {"sizes": [c.channels // 2] * 2})
+        return self.add(name, "concat", [sa, sc, _part(sa, 1, sa.channels),
+                                         _part(sc, 1, sc.channels)], a.channels + c.channels)
 
 
 def _part(v, k, channels):

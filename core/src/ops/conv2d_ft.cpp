@@ -9,6 +9,7 @@
 //   y[o, f', t] = bias[o] + sum_{c in group(o)} sum_{i<kf} sum_{j<kt}
 //                 w[o, c, i, j] * xp[c, f'*sf + i*df, t + j*dt],
 //   F' = (F + pf0 + pf1 - (kf-1)*df - 1) / sf + 1; output channel o*F' + f'.
+// Attribute `complex`: the weight is a complex pair expanded at load (complex_weight.hpp).
 // Stream: time is treated as in conv1d with stride 1 (Caillon & Esling 2022): the last (kt-1)dt
 // input frames are kept and each new frame ends a window, so the right padding r = (kt-1)dt - l
 // becomes latency (kt-1)dt - l + cd instead of look-ahead. Frames the stream sees in negative time
@@ -31,6 +32,7 @@
 #include "../kernels/gemm.hpp"
 #include "../kernels/mac.hpp"
 #include "../kernels/transpose.hpp"
+#include "complex_weight.hpp"
 #include "families.hpp"
 #include "frame_major.hpp"
 
@@ -65,6 +67,8 @@ Conv2dFtAttrs read_attrs(const OpBuildContext& ctx) {
     ctx.expect_inputs(1, 1);
     Conv2dFtAttrs a;
     a.weight = ctx.weight("weight");
+    if (ctx.attr_int("complex", 0) != 0) // [2, Cout, Cin, kf, kt] -> [2Cout, 2Cin, kf, kt]
+        a.weight = ops::expand_complex_weight(ctx, a.weight, false);
     if (a.weight.shape.size() != 4 || a.weight.numel() == 0)
         ctx.fail("weight must be 4-D [Cout, Cin/groups, kf, kt], got " + a.weight.shape_string());
     a.cout = a.weight.shape[0];

@@ -8,6 +8,7 @@
 //   y[o, f', t] = bias[o] + sum_c sum_{i<kf} sum_{j<kt} w[c, o, i, j] * x[c, f, t + pt - j]
 //                 over the f with f*sf + i = f' + pf,
 //   F' = (F - 1)*sf + kf - 2*pf bins (output channel o*F' + f'), T + kt - 1 - 2*pt frames.
+// Attribute `complex`: the weight is a complex pair expanded at load (complex_weight.hpp).
 // Stream: output frame t needs input frames t + pt - (kt-1) .. t + pt, so the op keeps the last
 // kt-1 input frames and each new input frame ends the window of output frame t = (its index) - pt:
 // latency pt + cd (0 <= pt <= kt-1). Input frames in negative time (the first cd) enter as zeros,
@@ -25,6 +26,7 @@
 #include "rill/core/preroll.hpp"
 
 #include "../kernels/gemm.hpp"
+#include "complex_weight.hpp"
 #include "families.hpp"
 #include "frame_major.hpp"
 
@@ -44,6 +46,8 @@ ConvTranspose2dFtAttrs read_attrs(const OpBuildContext& ctx) {
     ctx.expect_inputs(1, 1);
     ConvTranspose2dFtAttrs a;
     a.weight = ctx.weight("weight");
+    if (ctx.attr_int("complex", 0) != 0) // [2, Cin, Cout, kf, kt] -> [2Cin, 2Cout, kf, kt]
+        a.weight = ops::expand_complex_weight(ctx, a.weight, true);
     if (a.weight.shape.size() != 4 || a.weight.numel() == 0)
         ctx.fail("weight must be 4-D [Cin, Cout, kf, kt], got " + a.weight.shape_string());
     a.cin = a.weight.shape[0];
