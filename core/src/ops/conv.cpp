@@ -4,9 +4,9 @@
 
 namespace rill {
 
-std::unique_ptr<Op> make_conv1d(const OpBuildContext& ctx);           // conv1d.cpp
-std::unique_ptr<Op> make_conv_transpose1d(const OpBuildContext& ctx); // conv_transpose1d.cpp
-std::unique_ptr<Op> make_conv2d_ft(const OpBuildContext& ctx);        // conv2d_ft.cpp
+std::unique_ptr<Op> make_conv1d(const OpBuildContext& ctx);              // conv1d.cpp
+std::unique_ptr<Op> make_conv_transpose1d(const OpBuildContext& ctx);    // conv_transpose1d.cpp
+std::unique_ptr<Op> make_conv2d_ft(const OpBuildContext& ctx);           // conv2d_ft.cpp
 std::unique_ptr<Op> make_conv_transpose2d_ft(const OpBuildContext& ctx); // conv_transpose2d_ft.cpp
 
 void register_conv_ops(OpRegistry& r) {

@@ -282,8 +282,8 @@ private:
     std::shared_ptr<const std::vector<float>> packed_;
     PreRoll preroll_;
     size_t max_frames_ = 0;
-    float* frames_ = nullptr; // state: [history + block] frames of Cin x Fp
-    float* out_ = nullptr;    // scratch: [block] frames of Cout x F'
+    float* frames_ = nullptr;  // state: [history + block] frames of Cin x Fp
+    float* out_ = nullptr;     // scratch: [block] frames of Cout x F'
     float* strided_ = nullptr; // scratch: one tap's strided input runs, [Cin/G x F']
     const MacKernels* mac_ = nullptr;
     const GemmKernels* gemm_ = nullptr;
