@@ -1,8 +1,8 @@
 """Golden cases for the elementwise and routing ops (docs/ops.md "Elementwise and routing"):
-add / sub / mul with 1-channel broadcast, gate in both forms (F.glu and x * sigmoid(g)), split,
-slice, concat, identity, and the delay line (also behind a non-causal conv, where the conv's
-look-ahead frames must enter the line as zeros). Multi-input ops are fed from the single input
-through slice nodes."""
+add / sub / mul with 1-channel and per-group broadcast, gate in both forms (F.glu and
+x * sigmoid(g)), split, slice, concat, identity, and the delay line (also behind a non-causal
+conv, where the conv's look-ahead frames must enter the line as zeros). Multi-input ops are fed
+from the single input through slice nodes."""
 
 import pathlib
 import sys
@@ -41,6 +41,13 @@ def sub_broadcast():
 def mul():
     x = _x(42)
     return op_case("ew_mul", x, x[0:2] * x[2:4], SLICES + [node("y", "mul", ["a", "b"])])
+
+
+def mul_group_broadcast():
+    """4 channels times 2: channel c reads operand channel c // 2 (a scale per group of bins)."""
+    x = _x(43)
+    return op_case("ew_mul_group_broadcast", x, x * x[0:2].repeat_interleave(2, dim=0),
+                   SLICES + [node("y", "mul", ["x", "a"])])
 
 
 def gate_glu():
@@ -87,5 +94,5 @@ def delay_after_noncausal_conv():
     ], {"w": w, "b": b})
 
 
-CASES = [add_broadcast, sub_broadcast, mul, gate_glu, gate_two_inputs, split_concat, delay_sum,
+CASES = [add_broadcast, sub_broadcast, mul, mul_group_broadcast, gate_glu, gate_two_inputs, split_concat, delay_sum,
          delay_after_noncausal_conv]

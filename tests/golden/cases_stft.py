@@ -188,6 +188,25 @@ def stft_behind_strided_conv():
     ], {"wd": wd, "bd": bd, "wl": wl, "wu": wu, "bu": bu})
 
 
+
+def stft_istft_eps_not_centered():
+    """istft attribute eps added to the overlap-added window^2 (FRCRN's ConviSTFT: + 1e-8; 1e-2
+    here so it shows) with sqrt Hann and no padding: y = OLA(w irfft X) / (OLA(w^2) + eps)."""
+    torch.manual_seed(204)
+    n_fft, hop, eps = 32, 16, 1e-2
+    x = torch.randn(1, T)
+    win = WINDOWS["sqrt_hann"](n_fft)
+    spec = _spec(_padded(x), n_fft, hop, win, False)
+    f, n = n_fft // 2 + 1, spec.shape[-1]
+    frames = torch.fft.irfft(torch.complex(spec[:f], spec[f:]), n=n_fft, dim=0) * win[:, None]
+    fold = lambda v: F.fold(v[None], (1, (n - 1) * hop + n_fft), (1, n_fft),  # noqa: E731
+                            stride=(1, hop)).reshape(-1)
+    y = fold(frames) / (fold((win ** 2)[:, None].repeat(1, n)) + eps)
+    attrs = dict(_attrs(n_fft, hop, "sqrt_hann", False))
+    return op_case("stft_istft_eps_not_centered", x, y[None, :T],
+                   [node("spec", "stft", ["x"], attrs),
+                    node("wave", "istft", ["spec"], dict(attrs, eps=eps))])
+
 CASES = [stft_istft_hann, stft_istft_sqrt_hann_stereo, stft_istft_hamming_not_centered,
          stft_istft_rect_odd_hop, stft_linear_istft, stft_stereo_mix_istft, stft_conv_istft,
          stft_window_weight, stft_behind_strided_conv]
@@ -223,3 +242,4 @@ def stft_pad_wavehax_conv_istft():
 
 
 CASES.append(stft_pad_wavehax_conv_istft)
+CASES.append(stft_istft_eps_not_centered)

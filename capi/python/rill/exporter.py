@@ -17,7 +17,8 @@ an ExportError naming the layer or function and the source line that uses it.
 
 Whole networks with their own rules: rill.nn.ConvTasNet (export_conv_tasnet.py),
 rill.nn.wavehax.AudioRate (export_wavehax.py; inputs cond and f0 at the audio rate),
-rill.nn.MossFormer (export_mossformer2.py; its streaming variant only).
+rill.nn.MossFormer (export_mossformer2.py; its streaming variant only),
+rill.nn.frcrn.Enhancer (export_frcrn.py; FRCRN with cumulative squeeze-excitation).
 
 forward's arguments: one [B, C, T] tensor per entry of `inputs` (default: one input), then, when
 `params` is given, one [B, P] tensor holding the model parameters' values in order (the knobs a
@@ -36,7 +37,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.weight_norm import WeightNorm
 
-from . import export_attention, export_conv_tasnet, export_mossformer2, export_wavehax
+from . import (export_attention, export_conv_tasnet, export_frcrn, export_mossformer2,
+               export_wavehax)
 from . import nn as rnn
 from ._capi import Model
 from .format import to_bytes, write_rill
@@ -299,6 +301,12 @@ def _cumulative_norm(b, name, m, x, groups, label):
                  _affine(name, m, b, weight="weight", bias="bias"))
 
 
+# Whole networks with their own rule on one [B, C, T] signal: (class, emit, its error).
+_NETWORKS = ((rnn.ConvTasNet, export_conv_tasnet.emit, export_conv_tasnet.ConvTasNetExportError),
+             (rnn.MossFormer, export_mossformer2.emit, export_mossformer2.MossFormerExportError),
+             (rnn.FrcrnEnhancer, export_frcrn.emit, export_frcrn.FrcrnExportError))
+
+
 def _module_node(b, name, m, args, kwargs, where):
     """Maps one leaf module call; returns the output _Value (or a tuple for recurrent layers)."""
     if not args:
@@ -317,20 +325,16 @@ def _module_node(b, name, m, args, kwargs, where):
                 return export_attention.emit(b, name, m, x)
             except export_attention.LayerExportError as e:
                 raise ExportError(f"{where}: {e}") from e
-        if isinstance(m, rnn.ConvTasNet):
-            _materialise(x, where)
-            _expect_layout(x, BCT, where)
-            try:
-                return export_conv_tasnet.emit(b, name, m, x)
-            except export_conv_tasnet.ConvTasNetExportError as e:
-                raise ExportError(f"{where}: {e}") from e
-        if isinstance(m, rnn.MossFormer):
-            _materialise(x, where)
-            _expect_layout(x, BCT, where)
-            try:
-                return export_mossformer2.emit(b, name, m, x)
-            except export_mossformer2.MossFormerExportError as e:
-                raise ExportError(f"{where}: {e}") from e
+        if isinstance(m, rnn.DCCRN):
+            raise ExportError(f"{where}: {export_frcrn.refuse_dccrn()}")
+        for network, emit, error in _NETWORKS:
+            if isinstance(m, network):
+                _materialise(x, where)
+                _expect_layout(x, BCT, where)
+                try:
+                    return emit(b, name, m, x)
+                except error as e:
+                    raise ExportError(f"{where}: {e}") from e
         if isinstance(m, (rnn.WavehaxAudioRate, rnn.WavehaxGenerator)):
             if isinstance(m, rnn.WavehaxGenerator):
                 raise ExportError(f"{where}: {export_wavehax.refuse_generator()}")

@@ -9,6 +9,7 @@
 //   y[o, f', t] = bias[o] + sum_{c in group(o)} sum_{i<kf} sum_{j<kt}
 //                 w[o, c, i, j] * xp[c, f'*sf + i*df, t + j*dt],
 //   F' = (F + pf0 + pf1 - (kf-1)*df - 1) / sf + 1; output channel o*F' + f'.
+// Attribute `complex`: the weight is a complex pair expanded at load (complex_weight.hpp).
 // Stream: time is treated as in conv1d with stride 1 (Caillon & Esling 2022): the last (kt-1)dt
 // input frames are kept and each new frame ends a window, so the right padding r = (kt-1)dt - l
 // becomes latency (kt-1)dt - l + cd instead of look-ahead. Frames the stream sees in negative time
@@ -17,8 +18,9 @@
 //
 // Memory: frames are kept frame-major and padded in frequency ([history + block] x Cin x Fp, Fp =
 // F + pf0 + pf1), so every tap is a contiguous run of F' bins: a dense group is one small matrix
-// product per tap (kernels/gemm.hpp), a depthwise one an axpy per tap (kernels/mac.hpp). Under
-// RILL_FORCE_ISA=scalar (and for frequency strides > 1) the plain reference loop below runs.
+// product per tap (kernels/gemm.hpp), a depthwise one an axpy per tap (kernels/mac.hpp). With a
+// frequency stride > 1 the taps' strided runs are first gathered into a contiguous [Cin/G x F']
+// block (FRCRN's encoders). Under RILL_FORCE_ISA=scalar the plain reference loop below runs.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -30,7 +32,9 @@
 #include "../kernels/gemm.hpp"
 #include "../kernels/mac.hpp"
 #include "../kernels/transpose.hpp"
+#include "complex_weight.hpp"
 #include "families.hpp"
+#include "frame_major.hpp"
 
 namespace rill {
 namespace {
@@ -63,6 +67,8 @@ Conv2dFtAttrs read_attrs(const OpBuildContext& ctx) {
     ctx.expect_inputs(1, 1);
     Conv2dFtAttrs a;
     a.weight = ctx.weight("weight");
+    if (ctx.attr_int("complex", 0) != 0) // [2, Cout, Cin, kf, kt] -> [2Cout, 2Cin, kf, kt]
+        a.weight = ops::expand_complex_weight(ctx, a.weight, false);
     if (a.weight.shape.size() != 4 || a.weight.numel() == 0)
         ctx.fail("weight must be 4-D [Cout, Cin/groups, kf, kt], got " + a.weight.shape_string());
     a.cout = a.weight.shape[0];
@@ -145,6 +151,8 @@ public:
         frames_ = arena.state<float>(frame * (hist + max_frames_));
         preroll_.seen = arena.state<int64_t>(1);
         out_ = arena.scratch<float>(static_cast<size_t>(a_.cout * a_.out_bins()) * max_frames_);
+        if (a_.sf != 1)
+            strided_ = arena.scratch<float>(static_cast<size_t>(a_.cin_g * a_.out_bins()));
         mac_ = &mac_kernels();
         gemm_ = &gemm_kernels(mac_->isa);
         transpose_ = &transpose_kernels(mac_->isa);
@@ -159,14 +167,14 @@ public:
         for (size_t t = 0; t < n; ++t) {
             float* y = out_ + t * y_size;
             const float* x = frames_ + t * frame; // the window's first frame
-            if (mac_->isa == Isa::Scalar || a_.sf != 1)
+            if (mac_->isa == Isa::Scalar)
                 reference(x, y);
-            else if (a_.cin_g == 1)
+            else if (a_.cin_g == 1 && a_.sf == 1)
                 depthwise(x, y);
             else
                 dense(x, y);
         }
-        store(out[0], n);
+        ops::scatter_rows(*transpose_, out_, y_size, y_size, n, out[0]);
         // The last `hist` frames become the history of the next block.
         std::memmove(frames_, frames_ + n * frame, hist * frame * sizeof(float));
     }
@@ -179,15 +187,9 @@ private:
         const size_t frame = frame_size(), fp = static_cast<size_t>(a_.padded_bins());
         const size_t bins = static_cast<size_t>(a_.bins), hist = static_cast<size_t>(a_.history());
         float* base = frames_ + hist * frame;
-        const float* src[8];
         for (size_t c = 0; c < static_cast<size_t>(a_.cin()); ++c)
-            for (size_t f = 0; f < bins; f += 8) {
-                const size_t k = std::min<size_t>(8, bins - f);
-                for (size_t q = 0; q < k; ++q)
-                    src[q] = in.channel(static_cast<uint32_t>(c * bins + f + q));
-                transpose_->gather(src, k, n, base + c * fp + static_cast<size_t>(a_.pf0) + f,
-                                   frame);
-            }
+            ops::gather_rows(*transpose_, in, c * bins, bins, n,
+                             base + c * fp + static_cast<size_t>(a_.pf0), frame);
         for (size_t t = 0; t < skip; ++t) // negative time: offline zero padding
             std::fill_n(base + t * frame, frame, 0.0f);
         if (!a_.reflect)
@@ -201,18 +203,6 @@ private:
                 for (size_t i = 1; i <= p1; ++i)
                     row[p0 + bins - 1 + i] = row[p0 + bins - 1 - i];
             }
-    }
-
-    void store(const View& out, size_t n) const noexcept {
-        const size_t fo = static_cast<size_t>(a_.out_bins());
-        const size_t y_size = static_cast<size_t>(a_.cout) * fo;
-        float* dst[8];
-        for (size_t ch = 0; ch < y_size; ch += 8) {
-            const size_t k = std::min<size_t>(8, y_size - ch);
-            for (size_t q = 0; q < k; ++q)
-                dst[q] = out.channel(static_cast<uint32_t>(ch + q));
-            transpose_->scatter(out_ + ch, y_size, k, n, dst);
-        }
     }
 
     // The frame of tap j of the window starting at x.
@@ -275,7 +265,15 @@ private:
                                      static_cast<size_t>(g * taps + i * a_.kt + j) * cout_g * cin_g;
                     const float* b = tap_frame(x, j) + static_cast<size_t>(g) * cin_g * fp +
                                      static_cast<size_t>(i * a_.df);
-                    gemm_->gemm(cout_g, fo, cin_g, w, cin_g, b, fp, y + g * cout_g * fo, fo, true);
+                    size_t ldb = fp;
+                    if (a_.sf != 1) { // every sf-th bin of each row, made contiguous
+                        for (size_t c = 0; c < cin_g; ++c)
+                            for (size_t f = 0; f < fo; ++f)
+                                strided_[c * fo + f] = b[c * fp + f * static_cast<size_t>(a_.sf)];
+                        b = strided_;
+                        ldb = fo;
+                    }
+                    gemm_->gemm(cout_g, fo, cin_g, w, cin_g, b, ldb, y + g * cout_g * fo, fo, true);
                 }
     }
 
@@ -284,8 +282,9 @@ private:
     std::shared_ptr<const std::vector<float>> packed_;
     PreRoll preroll_;
     size_t max_frames_ = 0;
-    float* frames_ = nullptr; // state: [history + block] frames of Cin x Fp
-    float* out_ = nullptr;    // scratch: [block] frames of Cout x F'
+    float* frames_ = nullptr;  // state: [history + block] frames of Cin x Fp
+    float* out_ = nullptr;     // scratch: [block] frames of Cout x F'
+    float* strided_ = nullptr; // scratch: one tap's strided input runs, [Cin/G x F']
     const MacKernels* mac_ = nullptr;
     const GemmKernels* gemm_ = nullptr;
     const TransposeKernels* transpose_ = nullptr;

@@ -4,7 +4,9 @@
 //   mul   y = x0 * x1
 //   gate  2 inputs (x, g): y = x * sigmoid(g); 1 input of 2C channels: y = a * sigmoid(b) with
 //         a = channels [0, C), b = channels [C, 2C) (F.glu over channels, Dauphin et al. 2017)
-// Broadcast: every operand has the output's C channels or 1 channel (used for all C).
+// Broadcast: every operand has the output's C channels or a divisor d of C; channel c then reads
+// operand channel c / (C/d) (d = 1: one channel for all C; d = G groups of C/G consecutive
+// channels, e.g. a per-channel scale over the F bins of each channel of a spectrogram).
 #include <algorithm>
 #include <cmath>
 
@@ -33,11 +35,11 @@ float combine(Combine k, float a, float b) {
     return 0.0f;
 }
 
-// One channel of operand i: channel 0 when broadcast.
+// One operand: output channel c reads its channel first_channel + c / repeat.
 struct Operand {
     uint32_t input = 0;
     uint32_t first_channel = 0; // offset into the input (gate's 1-input form)
-    bool broadcast = false;
+    uint32_t repeat = 1;        // output channels per operand channel (broadcast)
 };
 
 class ElementwiseOp final : public Op {
@@ -57,18 +59,18 @@ public:
                 fail_format("gate with one input needs an even channel count (a, b halves), got " +
                             std::to_string(inputs[0].channels));
             channels_ = inputs[0].channels / 2;
-            operands_ = {Operand{0, 0, false}, Operand{0, channels_, false}};
+            operands_ = {Operand{0, 0, 1}, Operand{0, channels_, 1}};
             return {ops::port_like(inputs[0], channels_)};
         }
         channels_ = 1;
         for (const auto& p : inputs)
             channels_ = std::max(channels_, p.channels);
         for (uint32_t i = 0; i < inputs.size(); ++i) {
-            if (inputs[i].channels != channels_ && inputs[i].channels != 1)
+            if (inputs[i].channels == 0 || channels_ % inputs[i].channels != 0)
                 fail_format("input " + std::to_string(i) + " has " +
                             std::to_string(inputs[i].channels) + " channels, expected " +
-                            std::to_string(channels_) + " or 1 (broadcast)");
-            operands_.push_back(Operand{i, 0, inputs[i].channels == 1 && channels_ != 1});
+                            std::to_string(channels_) + " or a divisor of it (broadcast)");
+            operands_.push_back(Operand{i, 0, channels_ / inputs[i].channels});
         }
         return {ops::port_like(inputs[0], channels_)};
     }
@@ -91,7 +93,7 @@ public:
 
 private:
     static const float* channel_of(const ConstView* in, const Operand& o, uint32_t c) {
-        return in[o.input].channel(o.broadcast ? 0 : o.first_channel + c);
+        return in[o.input].channel(o.first_channel + c / o.repeat);
     }
 
     Combine combine_;

@@ -3,7 +3,8 @@
 
 namespace rill {
 class OpRegistry;
-void register_conv_ops(OpRegistry& r);        // conv1d, conv_transpose1d, conv2d_ft (ops/conv*.cpp)
+void register_conv_ops(OpRegistry& r);        // conv1d, conv_transpose1d, conv2d_ft,
+                                              // conv_transpose2d_ft (ops/conv*.cpp)
 void register_linear_ops(OpRegistry& r);      // linear (ops/linear.cpp)
 void register_stft_ops(OpRegistry& r);        // stft, istft (ops/stft.cpp)
 void register_norm_ops(OpRegistry& r);        // group/layer/channel/cumulative/batch norm
@@ -25,4 +26,5 @@ void register_overlap_add_ops(OpRegistry& r); // overlap_add (ops/overlap_add.cp
 void register_image_normalize_ops(OpRegistry& r); // image_normalize (ops/image_normalize.cpp)
 void register_mask_smooth_ops(OpRegistry& r);     // mask_smooth (ops/mask_smooth.cpp)
 void register_harmonic_prior_ops(OpRegistry& r);  // harmonic_prior (ops/harmonic_prior.cpp)
+void register_group_mean_ops(OpRegistry& r);      // group_mean (ops/group_mean.cpp)
 } // namespace rill

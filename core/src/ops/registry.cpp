@@ -30,6 +30,7 @@ const OpRegistry& OpRegistry::instance() {
         register_hgrn_ops(r);
         register_rotary_ops(r);
         register_harmonic_prior_ops(r);
+        register_group_mean_ops(r);
         return r;
     }();
     return registry;

@@ -13,7 +13,8 @@
 // istft: y = (sum_t w[j] irfft(X[:, t])[j] placed at t*hop + j) / (sum_t w[j]^2 placed likewise),
 //   then drops the first p samples (latency p + cd*hop; p as for stft, 0 when not centred).
 //   The envelope only counts frames after the pre-roll, as offline only has frames from t = 0;
-//   where it is below 1e-11 the output is 0.
+//   attribute `eps` (default 0) is added to it (DCCRN/FRCRN's ConviSTFT divides by envelope +
+//   1e-8); where the sum is below 1e-11 the output is 0.
 #include <cmath>
 
 #include "rill/core/error.hpp"
@@ -157,9 +158,14 @@ private:
 
 class Istft final : public Op {
 public:
-    explicit Istft(const OpBuildContext& ctx) : a_(StftAttrs::read(ctx)), where_(ctx.where()) {}
+    explicit Istft(const OpBuildContext& ctx)
+        : a_(StftAttrs::read(ctx)), where_(ctx.where()),
+          eps_(static_cast<float>(ctx.attr_float("eps", 0.0))) {
+        if (!(eps_ >= 0.0f))
+            ctx.fail("eps must be >= 0");
+    }
     Istft(const Istft& o)
-        : Op(), a_(o.a_), where_(o.where_), channels_(o.channels_),
+        : Op(), a_(o.a_), where_(o.where_), eps_(o.eps_), channels_(o.channels_),
           input_latency_(o.input_latency_) {}
 
     std::unique_ptr<Op> clone() const override { return std::make_unique<Istft>(*this); }
@@ -210,8 +216,10 @@ public:
                     acc[t * hop + j] += fft_.time()[j] * scale * a_.window[j];
             }
             float* y = out[0].channel(c);
-            for (size_t u = 0; u < n_out; ++u)
-                y[u] = env[u] > 1e-11f ? acc[u] / env[u] : 0.0f;
+            for (size_t u = 0; u < n_out; ++u) {
+                const float e = env[u] + eps_;
+                y[u] = e > 1e-11f ? acc[u] / e : 0.0f;
+            }
         }
         signal_.end();
         envelope_.end();
@@ -220,6 +228,7 @@ public:
 private:
     StftAttrs a_;
     std::string where_;
+    float eps_ = 0.0f;
     uint32_t channels_ = 0;
     int64_t input_latency_ = 0;
     OverlapAdd signal_, envelope_;

@@ -31,6 +31,11 @@ delayed by the reported latency. Parameter names follow the PyTorch layers they 
                    blocks in mossformer2_blocks.py; the streaming variant is exported whole by
                    export_mossformer2.py) -> conv1d, group_norm, layer_norm, l2_norm, affine,
                    rotary, linear_attention, delay, linear, prelu, silu, conv_transpose1d, ...
+    frcrn.py       FRCRN (ClearerVoice-Studio frcrn_se, class DCCRN, its state_dict names; layers
+                   in frcrn_layers.py), Enhancer (the exported form; rill.export_frcrn)
+                                    -> stft, conv2d_ft, conv_transpose2d_ft, leaky_relu, relu,
+                                       group_mean, linear, sigmoid, split, add, sub, mul, concat,
+                                       tanh, istft
     la_common.py   fla's ShortConvolution, RMSNorm(Gated), RotaryEmbedding, ACT2FN subsets
                                                                      -> conv1d, rms_norm, rotary
 """
@@ -41,6 +46,8 @@ from .conv import Conv1d, ConvTranspose1d
 from .conv_tasnet import ConvTasNet
 from .delay import Delay
 from .film import FiLM
+from .frcrn import DCCRN
+from .frcrn import Enhancer as FrcrnEnhancer
 from .linear_attention import (DeltaNet, GatedDeltaNet, GatedLinearAttention,
                                KimiDeltaAttention, MultiScaleRetention)
 from .linear import Linear
@@ -54,7 +61,7 @@ from .stft import ISTFT, STFT
 from .wavehax import AudioRate as WavehaxAudioRate
 from .wavehax import WavehaxGenerator
 
-__all__ = ["Conv1d", "ConvTranspose1d", "ConvTasNet", "CumulativeLayerNorm", "Delay", "DeltaNet", "FiLM", "GRU",
+__all__ = ["Conv1d", "ConvTranspose1d", "ConvTasNet", "CumulativeLayerNorm", "DCCRN", "Delay", "DeltaNet", "FiLM", "FrcrnEnhancer", "GRU",
            "GatedDeltaNet", "GatedLinearAttention", "HGRNAttention", "KimiDeltaAttention",
            "Mamba2", "MossFormer", "MultiScaleRetention", "mLSTMLayer", "DilatedUnit",
            "Generator", "GeneratorV2",
