@@ -36,8 +36,8 @@ NAMES = {"separate": "separator_8k", "enhance": "enhancer_8k"}
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--task", choices=sorted(train.TASKS), required=True)
-    ap.add_argument("--examples", type=int, default=6)
-    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--examples", type=int, default=4)
+    ap.add_argument("--seconds", type=float, default=2.5)
     ap.add_argument("--out", default=str(ROOT / "assets" / "speech"))
     args = ap.parse_args()
     _, folder, model_file, _ = train.TASKS[args.task]

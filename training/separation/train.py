@@ -155,8 +155,10 @@ def main():
         opt.step()
         step += 1
         if step % 50 == 0 or args.smoke:
-            print(f"step {step} loss {loss.item():.2f} dB lr {opt.param_groups[0]['lr']:.2e}",
-                  flush=True)
+            line = f"step {step} loss {loss.item():.2f} dB lr {opt.param_groups[0]['lr']:.2e}"
+            print(line, flush=True)
+            with open(out / "curve.txt", "a") as curve:  # the training curve, across resumes
+                curve.write(f"{line} minutes {(time.time() - start) / 60:.1f}\n")
         if not args.smoke and time.time() - last_save > 120:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                         "seconds": time.time() - start}, ckpt)
