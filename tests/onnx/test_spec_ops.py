@@ -1,5 +1,6 @@
 """ONNX operators without cases in Debian's libonnx-testdata, against NumPy written here
-independently of the C++ code: Einsum patterns of grouped linear layers (numpy.einsum), and the
+independently of the C++ code: Einsum patterns of grouped linear layers (numpy.einsum), Mod with
+fmod 0 and 1 (numpy.mod, numpy.fmod), and the
 opset-27 LinearAttention and CausalConvWithState operators (a transcription of their
 specification in docs/Operators.md of onnx/onnx): every update rule, per-head and per-channel decay, shared beta, grouped-query heads,
 with and without past state; the causal convolution with and without state, bias and SiLU.
@@ -189,6 +190,14 @@ def main():
         case = "einsum_" + eq.replace(",", "_").replace("->", "_to_")
         cases.append(write_case(work, case, "Einsum", {"equation": eq}, list(zip(names, arrays)),
                                 [("y", y)], runtime))
+    # Mod's two forms (ONNX Mod: fmod 1 is C's fmod, the sign of a; the default fmod 0 is
+    # Python's %, the sign of b), mixed signs, against numpy.fmod and numpy.mod.
+    a = np.array([-7, -5.5, -3, 0, 2.5, 3, 7, 9], np.float32)
+    b = np.array([3, -2, 256, 4, -3, -4, -2.5, 3], np.float32)
+    for fmod, ref in ((1, np.fmod), (0, np.mod)):
+        cases.append(write_case(work, f"mod_fmod{fmod}_mixed_sign", "Mod", {"fmod": fmod},
+                                [("a", a), ("b", b)], [("y", ref(a, b).astype(np.float32))],
+                                {"a", "b"}))
     r = subprocess.run([checker, *map(str, cases)], capture_output=True, text=True)
     print(r.stdout, r.stderr)
     streamed = "--no-binding" in sys.argv or check_streaming(work, rng)

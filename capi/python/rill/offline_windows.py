@@ -61,9 +61,12 @@ def import_options(sample_rate, window, hop, crossfade="tukey", align="none"):
 def _onnx_bytes(module, window, opset):
     buf = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
-        # Expected for a trace at one fixed length: shapes become constants.
+        # Expected for a trace at one fixed length: shapes become constants. GroupNorm exports
+        # as InstanceNormalization "in training mode" (instance statistics, which it needs).
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-        warnings.filterwarnings("ignore", message="(Constant folding|The shape inference)")
+        warnings.filterwarnings("ignore", message="(Constant folding|The shape inference|ONNX "
+                                "export mode is set to TrainingMode.EVAL, but operator "
+                                "'instance_norm')")
         torch.onnx.export(module, torch.zeros(1, 1, window), buf, input_names=["x"],
                           output_names=["y"], opset_version=opset)
     return buf.getvalue()

@@ -27,7 +27,8 @@ BinaryFn binary_fn(const std::string& name) {
         {"div", BinaryFn::Div}, {"pow", BinaryFn::Pow}, {"max", BinaryFn::Max},
         {"min", BinaryFn::Min}, {"prelu", BinaryFn::Prelu}, {"equal", BinaryFn::Equal},
         {"less", BinaryFn::Less}, {"greater", BinaryFn::Greater}, {"and", BinaryFn::And},
-        {"or", BinaryFn::Or}, {"mod", BinaryFn::Mod}};
+        {"or", BinaryFn::Or}, {"mod", BinaryFn::Mod},
+        {"floor_mod", BinaryFn::FloorMod}};
     const auto it = k.find(name);
     if (it == k.end())
         fail_format("unknown binary function \"" + name + "\"");

@@ -6,7 +6,8 @@
 //          reciprocal, erf, gelu (x/2 (1 + erf(x / sqrt 2))), floor, ceil, round (half to even),
 //          sin, cos, clip (to [alpha, beta]), identity, not (x == 0).
 //   binary y = f(a, b) with numpy broadcasting: add, sub, mul, div, pow, max, min,
-//          prelu (a < 0 ? b a : a), equal, less, greater, and, or, mod (fmod sign of a).
+//          prelu (a < 0 ? b a : a), equal, less, greater, and, or, mod (fmod: a - b trunc(a / b),
+//          the sign of a), floor_mod (a - b floor(a / b), the sign of b: Python's %).
 #pragma once
 
 #include <algorithm>
@@ -23,7 +24,7 @@ enum class UnaryFn {
     Relu, LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish, Tanh, Softplus, Exp, Log, Sqrt, Abs,
     Neg, Reciprocal, Erf, Gelu, Floor, Ceil, Round, Sin, Cos, Clip, Identity, Not
 };
-enum class BinaryFn { Add, Sub, Mul, Div, Pow, Max, Min, Prelu, Equal, Less, Greater, And, Or, Mod };
+enum class BinaryFn { Add, Sub, Mul, Div, Pow, Max, Min, Prelu, Equal, Less, Greater, And, Or, Mod, FloorMod };
 
 // y = f(x) over n floats with the vectorised loops of the unary step (elementwise_kernels.cpp);
 // y may be x. Also the fused activation of convolutions.
@@ -86,6 +87,10 @@ inline T apply_binary(BinaryFn f, T a, T b) {
     case BinaryFn::And: return (a != T(0) && b != T(0)) ? T(1) : T(0);
     case BinaryFn::Or: return (a != T(0) || b != T(0)) ? T(1) : T(0);
     case BinaryFn::Mod: return std::fmod(a, b);
+    case BinaryFn::FloorMod: {
+        const T r = std::fmod(a, b);
+        return r != T(0) && (r < T(0)) != (b < T(0)) ? r + b : r;
+    }
     }
     return a;
 }

@@ -71,7 +71,7 @@ bool fast_arith(BinaryFn f) {
     X(Tanh) X(Softplus) X(Exp) X(Log) X(Sqrt) X(Abs) X(Neg) X(Reciprocal) X(Erf) X(Gelu)        \
     X(Floor) X(Ceil) X(Round) X(Sin) X(Cos) X(Clip) X(Identity) X(Not)
 #define RILL_BINARY_CASES(X) X(Add) X(Sub) X(Mul) X(Div) X(Pow) X(Max) X(Min) X(Prelu) X(Equal) \
-    X(Less) X(Greater) X(And) X(Or) X(Mod)
+    X(Less) X(Greater) X(And) X(Or) X(Mod) X(FloorMod)
 
 // Branch-free forms of the piecewise functions (compiled to vector min/max/blend), and the
 // sigmoid family on the vectorised exp of kernels/vmath.hpp.

@@ -197,7 +197,12 @@ class DCCRN(nn.Module):
         if not self.cumulative_se:
             return ("offline", "the squeeze-excitation layers (se_layer_enc*, se_layer_dec*) scale "
                     "every channel by a function of its mean over the whole utterance, so every "
-                    "output sample depends on every input sample: offline (whole-file) use only. "
+                    "output sample depends on every input sample: offline use only, on the "
+                    "whole file or in Rill's offline windows mode (rill.export_windows("
+                    "Enhancer(model), path, sample_rate, window, hop) with a window of "
+                    f"{self.win_len} + k * {self.win_inc} samples (k STFT hops plus one frame, "
+                    "so the output holds the window): the model on long overlapping windows, "
+                    "latency window - 1 samples; docs/offline.md). "
                     "For streaming, export rill.nn.frcrn.streaming_counterpart(model) (same "
                     "weights, cumulative squeeze-excitation over frames 0..t: a different model "
                     "that needs fine-tuning; export reports its measured difference)")

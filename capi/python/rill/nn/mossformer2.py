@@ -190,7 +190,10 @@ class MossFormer(nn.Module):
                 "256-frame groups and its cross-group part averages over the whole utterance "
                 "(/S), the FFConvM and FSMN convolutions are centred (8 and up to 38 frames of "
                 "look-ahead), the InstanceNorms use utterance statistics and the sinusoidal and "
-                "rotary positions are absolute: offline (whole-file) use only. For streaming, "
+                "rotary positions are absolute: offline use only, on the whole file or in "
+                "Rill's offline windows mode (rill.export_windows(model, path, sample_rate, "
+                "window, hop, align='permutation'): the model on long overlapping windows, "
+                "latency window - 1 samples; docs/offline.md). For streaming, "
                 "export rill.nn.mossformer2.streaming_counterpart(model) (the same weights made "
                 "causal: a different model that needs fine-tuning; its measured difference is "
                 "reported)")

@@ -110,7 +110,10 @@ class RotaryEmbedding(nn.Module):
 
     def rotate_queries_or_keys(self, t):
         pos = torch.arange(t.shape[-2], device=t.device, dtype=t.dtype)
-        angle = (pos[:, None] * self.freqs[None, :]).repeat_interleave(2, dim=-1)
+        angle = pos[:, None] * self.freqs[None, :]
+        # each angle twice (repeat_interleave(2, dim=-1); written as a stack because
+        # torch.onnx 1.13's repeat_interleave corrupts the -1 of the reshape below)
+        angle = torch.stack((angle, angle), dim=-1).reshape(angle.shape[0], -1)
         rot = t[..., :2 * self.freqs.numel()]
         pairs = rot.reshape(*rot.shape[:-1], -1, 2)
         half = torch.stack((-pairs[..., 1], pairs[..., 0]), dim=-1).reshape(rot.shape)

@@ -1,5 +1,6 @@
 // ONNX operators of neural-network layers: convolutions, matrix products, recurrent layers,
 // normalisations, reductions, pooling and resizing (ONNX operator specification semantics).
+#include <algorithm>
 #include <cmath>
 
 #include "onnx_ops.hpp"
@@ -165,6 +166,39 @@ void layer_norm(Lowering& l, const OnnxNode& n) {
     l.emit("layer_norm", {input(n, 0), input(n, 1), input(n, 2)},
            {{"axis", attr_i(n, "axis", -1)}, {"epsilon", attr_f(n, "epsilon", 1e-5)}}, 3,
            {output(n, 0), output(n, 1), output(n, 2)});
+}
+
+// InstanceNormalization: x [N, C, D...], y = (x - mean) / sqrt(var + epsilon) * scale[c] + B[c],
+// mean and the biased var over D... of each (n, c): a layer_norm over axes [2, rank) with a unit
+// scale, then the per-channel scale and shift (reshaped to [C, 1, ...] to broadcast; skipped when
+// they are constant ones and zeros, as in PyTorch's export of GroupNorm).
+void instance_norm(Lowering& l, const OnnxNode& n) {
+    const Shape x = l.shape(input(n, 0));
+    if (x.size() < 3)
+        unsupported(n, "input of rank " + std::to_string(x.size()) + " (needs [N, C, D...])");
+    Shape per_channel(x.size() - 1, 1);
+    per_channel[0] = x[1];
+    auto constant_all = [&](size_t i, double v) {
+        if (!l.is_const(input(n, i)))
+            return false;
+        const auto& values = l.constant(input(n, i), n).values;
+        return std::all_of(values.begin(), values.end(), [v](double e) { return e == v; });
+    };
+    for (size_t i : {1u, 2u})
+        if (tensor::numel(l.shape(input(n, i))) != x[1])
+            unsupported(n, "scale and B must hold one value per channel");
+    const bool scaled = !constant_all(1, 1.0), shifted = !constant_all(2, 0.0);
+    std::string y = l.emit("layer_norm", {input(n, 0), l.add_const(scalar_const(1.0), "unit_scale")},
+                           {{"axis", 2}, {"epsilon", attr_f(n, "epsilon", 1e-5)}}, 1,
+                           {scaled || shifted ? std::string() : output(n, 0)})[0];
+    if (scaled) {
+        const std::string scale = l.emit("reshape", {input(n, 1)}, {{"shape", per_channel}})[0];
+        y = l.emit("binary", {y, scale}, {{"fn", "mul"}}, 1, {shifted ? std::string() : output(n, 0)})[0];
+    }
+    if (shifted) {
+        const std::string bias = l.emit("reshape", {input(n, 2)}, {{"shape", per_channel}})[0];
+        l.emit("binary", {y, bias}, {{"fn", "add"}}, 1, {output(n, 0)});
+    }
 }
 
 void softmax(Lowering& l, const OnnxNode& n) {
@@ -334,6 +368,7 @@ void add_nn_translators(TranslatorTable& t) {
     t["LSTM"] = rnn;
     t["BatchNormalization"] = batch_norm;
     t["LayerNormalization"] = layer_norm;
+    t["InstanceNormalization"] = instance_norm;
     t["Softmax"] = softmax;
     t["LogSoftmax"] = softmax;
     for (const char* op : {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",

@@ -391,7 +391,9 @@ void parametric_unary(Lowering& l, const OnnxNode& n) {
 }
 
 void binary(Lowering& l, const OnnxNode& n) {
-    const std::string fn = binary_names().at(n.op_type);
+    std::string fn = binary_names().at(n.op_type);
+    if (fn == "mod" && attr_i(n, "fmod", 0) == 0)
+        fn = "floor_mod"; // ONNX Mod's default: the sign of the divisor (integers; floats need fmod 1)
     if (n.inputs.size() == 1) {
         l.alias(output(n, 0), input(n, 0));
         return;
