@@ -13,7 +13,8 @@ follow asteroid's ConvTasNet recipe scaled down for a shared 2-core CPU.
   Sc=64, P=3, X=6, R=2, sigmoid masks (0.34 M weights; the released size is 5 M).
 - loss: negative SI-SDR, for separation with utterance-level permutation invariance (PIT over
   the 2 orders); the enhancer is the same network with one source.
-- Adam lr 1e-3, gradient norm clipped at 5, learning rate on a cosine over the wall-clock budget;
+- Adam lr 1e-3 (--lr), gradient norm clipped at 5, learning rate on a cosine over the wall-clock
+  budget (--new-schedule starts another cosine from a checkpoint);
   segments of 1 s (--segment), batch 16; checkpoints in training/runs/separation/ every two minutes, a rerun
   resumes from the last one.
 - at the end: held-out SI-SDR improvement over the mixture (other voices), export with
@@ -111,6 +112,11 @@ def main():
                     help="examples per step (PyTorch 1.13 on one thread runs 1x1 convolutions "
                          "through its slow path below 16: 8 x 1 s took 4.2 s a step, 16 x 1 s 1.6 s)")
     ap.add_argument("--per-speaker", type=int, default=20, help="utterances per train speaker")
+    ap.add_argument("--speakers", type=int, help=f"train speakers (default {data.SPEAKERS['train']})")
+    ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate of the cosine")
+    ap.add_argument("--new-schedule", action="store_true",
+                    help="keep the checkpoint's weights and optimiser moments but start a new "
+                         "cosine of --minutes (otherwise a resume continues the old one)")
     ap.add_argument("--smoke", action="store_true", help="tiny data and model, a few steps")
     ap.add_argument("--out", help="default: training/runs/<separation|enhancement>")
     args = ap.parse_args()
@@ -120,7 +126,8 @@ def main():
     out = pathlib.Path(args.out or ROOT / "training" / "runs" / folder)
     out.mkdir(parents=True, exist_ok=True)
     split = "smoke" if args.smoke else "train"
-    utts = data.make_utterances(split, 3 if args.smoke else args.per_speaker, out / "cache")
+    utts = data.make_utterances(split, 3 if args.smoke else args.per_speaker, out / "cache",
+                                None if args.smoke else args.speakers)
     held = utts if args.smoke else data.make_utterances("heldout", 10, out / "cache")
     noises = held_noises = None
     if args.task == "enhance":
@@ -139,6 +146,11 @@ def main():
         model.load_state_dict(state["model"], strict=True)
         opt.load_state_dict(state["opt"])
         step, used = state["step"], state["seconds"]
+        if args.new_schedule:
+            used = 0.0
+            with open(out / "curve.txt", "a") as curve:
+                curve.write(f"new schedule at step {step}: lr {args.lr:.1e} on a cosine over "
+                            f"{args.minutes:g} minutes, {len(utts)} train speakers\n")
     budget = 5.0 if args.smoke else args.minutes * 60
     rng = random.Random(1000 + step)
     start, last_save = time.time() - used, time.time()
@@ -146,7 +158,7 @@ def main():
     while time.time() - start < budget:
         frac = (time.time() - start) / budget
         for g in opt.param_groups:
-            g["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * frac))
+            g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * frac))
         mix, src = (torch.from_numpy(a) for a in train_batches(rng, segment, args.batch))
         loss = -pit_si_sdr(model(mix), src).mean()
         opt.zero_grad()
