@@ -19,7 +19,6 @@ in blocks of 16384 samples. The machine's other load shows in p99; run it on a q
 
 import argparse
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -37,17 +36,13 @@ import rill  # noqa: E402
 from rill.format import read_rill  # noqa: E402
 from rill.nn.conv_tasnet import ConvTasNet  # noqa: E402
 from conv_tasnet_stateful import StatefulConvTasNet  # noqa: E402
+from stream_peers import export_onnx, ort_run, percentiles, rill_bench, state_shapes  # noqa: E402
 
 PAPER = dict(n_filters=512, kernel_size=16, stride=8, bn_chan=128, hid_chan=512, skip_chan=128,
              conv_kernel_size=3, n_blocks=8, n_repeats=3, norm_type="cgLN", causal=True,
              mask_act="sigmoid", sample_rate=8000)
 SMOKE = dict(PAPER, n_filters=64, bn_chan=32, hid_chan=64, skip_chan=32, n_blocks=3, n_repeats=1)
 OFFLINE_BLOCK = 16384
-
-
-def percentiles(times_s, skip=5):
-    t = np.sort(np.asarray(times_s[skip:] if len(times_s) > skip + 5 else times_s)) * 1e6
-    return float(np.median(t)), float(t[min(len(t) - 1, int(0.99 * len(t)))]), float(t.mean())
 
 
 def model_and_file(a, work):
@@ -71,13 +66,6 @@ def model_and_file(a, work):
     return m, path
 
 
-def rill_bench(cli, path, block, seconds):
-    r = json.loads(subprocess.run([cli, "bench", str(path), "--block", str(block), "--seconds",
-                                   str(seconds), "--json"], check=True, capture_output=True,
-                                  text=True).stdout)
-    return r["block_us"]["p50"], r["block_us"]["p99"], r["real_time_factor"]
-
-
 def torch_stream(m, x, block):
     step = StatefulConvTasNet(m, block)
     state = step.initial_state()
@@ -89,20 +77,6 @@ def torch_stream(m, x, block):
             times.append(time.perf_counter() - t0)
             ys.append(y)
     return times, torch.cat(ys, -1)
-
-
-def export_onnx(module, args, names_in, names_out, path):
-    with torch.no_grad():
-        torch.onnx.export(module, tuple(args), str(path), input_names=names_in,
-                          output_names=names_out, opset_version=17)
-
-
-def ort_run(refs, path, shapes, calls):
-    env = dict(os.environ, NODE_PATH=str(refs / "node_modules"))
-    out = subprocess.run(["node", str(HERE / "ort_stream_bench.js"), str(path), json.dumps(shapes),
-                          str(calls)], check=True, capture_output=True, text=True, env=env).stdout
-    o = json.loads(out)
-    return o["p50_us"], o["p99_us"], o["mean_us"]
 
 
 def main():
@@ -147,8 +121,7 @@ def main():
             onnx_path = work / f"stateful_{block}.onnx"
             export_onnx(step, [x[..., :block], *state], ["x", *names], ["y", *[f"{s}_out" for s in names]],
                         onnx_path)
-            shapes = {"x": [1, 1, block], **{s: {"shape": list(t.shape), "type": str(t.dtype)[6:]}
-                                             for s, t in zip(names, state)}}
+            shapes = {"x": [1, 1, block], **state_shapes(names, state)}
             op50, op99, omean = ort_run(refs, onnx_path, shapes, max(20, n // block))
             rows.append((block, budget, rp50, rp99, rrtf, tp50, tp99, tmean / budget, err, op50,
                          op99, omean / budget))
