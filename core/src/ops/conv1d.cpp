@@ -11,7 +11,9 @@
 // Dense convolutions (groups 1, at least 16 output channels) gather the windows of up to
 // kColumns outputs (im2col: row c*k + j holds x[c, m*s + j*d]) and multiply them with the weight
 // packed at load (kernels/packed_linear.hpp); the sums run in the same order as the per-channel
-// path, so both give the same results.
+// path, so both give the same results. A pointwise one (k 1, stride 1) keeps no history and reads
+// its input where it is: its pre-roll outputs are negative time, which every op with state
+// discards itself (preroll.hpp), as after `linear`.
 #include <algorithm>
 #include <memory>
 
@@ -59,17 +61,24 @@ public:
     }
 
     void prepare(Arena& arena, const PrepareInfo& info) override {
+        packed_kernels_ = &packed_linear_kernels();
+        if (pointwise())
+            return;
         input_.take(arena, static_cast<uint32_t>(a_.in_channels(false)),
                     static_cast<size_t>((a_.kernel - 1) * a_.dilation), info.max_input_frames,
                     input_latency_);
         mac_ = &mac_kernels();
-        packed_kernels_ = &packed_linear_kernels();
         const size_t span = static_cast<size_t>(a_.weight.shape[1] * a_.kernel);
         col_ = arena.scratch<float>(span * (packed_ ? kColumns : 1));
     }
 
     void process(const ConstView* in, const View* out, size_t n, size_t n_out,
                  const ProcessContext&) noexcept override {
+        if (pointwise()) {
+            packed_kernels_->apply(*packed_, in[0].data, in[0].stride, out[0].data, out[0].stride,
+                                   n);
+            return;
+        }
         input_.load(in[0], n);
         const int64_t cout = a_.out_channels(false), cin_g = a_.weight.shape[1];
         const int64_t cout_g = cout / a_.groups, k = a_.kernel;
@@ -110,6 +119,8 @@ public:
 
 private:
     static constexpr size_t kColumns = 96; // outputs gathered per im2col pass
+
+    bool pointwise() const noexcept { return packed_ && a_.kernel == 1 && a_.stride == 1; }
 
     void correlate_packed(const View& out, size_t n_out, size_t cin, size_t k, size_t d,
                           size_t s) noexcept {
