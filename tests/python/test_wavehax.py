@@ -22,6 +22,7 @@ import torch
 import rill
 from rill.exporter import ExportError
 from rill.nn import wavehax as wh
+from rill.offline_windows import windowed_reference
 from stream_check import StreamTestCase, stream_blocks
 
 V1 = dict(in_channels=100, channels=32, mult_channels=2, kernel_size=7, num_blocks=8, n_fft=480,
@@ -196,6 +197,54 @@ class WavehaxTest(StreamTestCase):
         print(f"wavehax released (utterance LayerNorm2d) vs streaming counterpart, same weights: "
               f"max diff / scale {rel:.3f}, SNR {snr:.1f} dB")
         self.assertGreater(rel, 1e-3)  # a different model, as streaming_mode says
+
+    def check_windows(self, cfg, seed, frames, window_frames, blocks, name):
+        """The released configuration (utterance LayerNorm2d, reflect padding) in the offline
+        windows mode: the stream equals the same windowed computation in PyTorch (the prior with
+        its phase running across windows); returns (max error / scale, SNR of the windowed
+        output against the generator on the whole signal, dB)."""
+        m = make(cfg, seed, prior_noise_amplitude=0.0, prior_random_phase=False)
+        self.assertEqual(m.streaming_mode()[0], "offline")
+        cond, f0 = features(cfg, frames, seed + 1)
+        hop, window = cfg["hop_length"], window_frames * cfg["hop_length"]
+        x = np.concatenate(held(cfg, cond, f0), axis=0)
+        one = torch.cat([torch.from_numpy(x[None, :, :window]), m.prior(f0[..., :window_frames])], 1)
+        with torch.no_grad():  # one window: the generator itself (DFT products for the FFTs)
+            a = wh.WindowedGenerator(m)(one)
+            b = m(cond[..., :window_frames], f0[..., :window_frames])[0]
+        self.assertLess(float((a - b).abs().max() / b.abs().max()), 1e-5)
+        report = rill.export_windows(wh.AudioRate(m), self.dir / name, cfg["sample_rate"],
+                                     window, window // 2, verbose=False)
+        self.assertEqual(report.latency_frames, window - 1)
+        model = rill.load(str(self.dir / name))
+        self.assertEqual([(p["name"], p["channels"]) for p in model.inputs],
+                         [("cond", cfg["in_channels"]), ("f0", 1)])
+        prior = m.prior(f0)[0].numpy()
+        ref = windowed_reference(wh.WindowedGenerator(m), np.concatenate([x, prior]), window,
+                                 window // 2)
+        scale = float(np.abs(ref).max())
+        worst = 0.0
+        for bl in blocks:
+            worst = max(worst, float(np.abs(stream_blocks(model, x, bl) - ref).max()) / scale)
+        print(f"{name}: output scale {scale:.3g}, max |stream - windowed torch| {worst * scale:.2e}")
+        self.assertLess(worst, 1e-4)
+        with torch.no_grad():
+            whole = m(cond, f0)[0][0].numpy()
+        snr = 10 * math.log10(float((whole ** 2).sum() / ((whole - ref) ** 2).sum()))
+        return worst, snr
+
+    def test_released_config_runs_in_offline_windows(self):
+        rng = np.random.default_rng(11)
+        blocks = [[1], [7], [333], [4096], list(rng.integers(1, 900, 40))]
+        rel, snr = self.check_windows(SMALL, 12, 200, 64, blocks, "windows_small.rill")
+        print(f"wavehax released, offline windows of 64 frames: stream vs windowed PyTorch "
+              f"{rel:.1e} of the scale; windowed vs whole signal SNR {snr:.1f} dB")
+        rel, snr = self.check_windows(V1, 13, 150, 50, [[240], [333], [4096]], "windows_v1.rill")
+        print(f"wavehax v1 size, offline windows of 50 frames (0.5 s): stream vs windowed "
+              f"PyTorch {rel:.1e} of the scale; windowed vs whole signal SNR {snr:.1f} dB")
+        m = make(SMALL, 14)
+        with self.assertRaisesRegex(ExportError, "multiples of the generator's hop"):
+            rill.export_windows(m, self.dir / "bad.rill", SMALL["sample_rate"], 1000, 500)
 
     def test_reflect_padding_differs_only_at_the_edges(self):
         cfg, frames = SMALL, 60

@@ -16,6 +16,9 @@ C * bins channels); the utterance-level one is refused with the reason. Reflect 
 the random prior have no streaming form: the stream pads with zeros and computes the
 deterministic prior; the report lists both as replaced."""
 
+import copy
+
+from .format import read_rill, write_rill
 from .nn import wavehax as wh
 
 
@@ -110,3 +113,51 @@ def refuse_generator():
     return WavehaxExportError("export rill.nn.wavehax.AudioRate(generator): a Rill model's "
                               "inputs and output share one rate, so cond and f0 enter at the "
                               "audio rate, each frame held for hop samples (wavehax.hold)")
+
+
+def is_wavehax(module):
+    return isinstance(module, (wh.WavehaxGenerator, wh.AudioRate))
+
+
+def export_windows(module, path, sample_rate, window, hop, crossfade, meta, opset, verbose):
+    """The offline windows mode of any Wavehax generator (the released, utterance-normalised
+    ones included), called by rill.export_windows: inputs cond (in_channels) and f0 at the audio
+    rate as for rill.export; harmonic_prior computes the deterministic prior from f0 before the
+    windows (a running phase: continuous across windows); concat -> frame (windows of `window`
+    samples every `hop`, both multiples of the generator's hop) -> WindowedGenerator as a
+    tensor_program -> overlap_add. generate_pcph's noise and random initial phase are replaced
+    by that deterministic prior."""
+    from . import offline_windows  # noqa: PLC0415 (both import this module)
+    from .exporter import ExportError  # noqa: PLC0415
+    g = copy.deepcopy(module.generator if isinstance(module, wh.AudioRate) else module).eval()
+    if sample_rate and float(sample_rate) != float(g.sample_rate):
+        raise ExportError(f"export_windows: the generator runs at {g.sample_rate} Hz, "
+                                 f"not {sample_rate}")
+    hop = window // 2 if hop is None else hop
+    if window % g.hop_length or hop % g.hop_length:
+        raise ExportError(f"export_windows: window ({window}) and hop ({hop}) must be "
+                                 f"multiples of the generator's hop ({g.hop_length}), so each "
+                                 f"window holds whole frames")
+    c = g.in_channels
+    meta = dict(meta or {})
+    meta.setdefault("description", "Wavehax generator")
+    report = offline_windows.export_windows(wh.WindowedGenerator(g), path, g.sample_rate, window,
+                                            hop, crossfade, "none", meta, opset, False, c + 2)
+    graph, tensors = read_rill(path)
+    (port,) = graph["inputs"]
+    sr = port["sample_rate"]
+    graph["inputs"] = [{"name": "cond", "kind": "audio", "channels": c, "sample_rate": sr},
+                       {"name": "f0", "kind": "audio", "channels": 1, "sample_rate": sr}]
+    for node in graph["nodes"]:
+        node["inputs"] = ["wavehax_inputs" if i == port["name"] else i for i in node["inputs"]]
+    graph["nodes"][:0] = [
+        {"name": "wavehax_prior", "op": "harmonic_prior", "inputs": ["f0"],
+         "attrs": {"sample_rate": float(g.sample_rate), "power_factor": 0.1}, "weights": {}},
+        {"name": "wavehax_inputs", "op": "concat", "inputs": ["cond", "f0", "wavehax_prior"],
+         "attrs": {}, "weights": {}}]
+    write_rill(path, graph, tensors)
+    check = offline_windows.Model(path)
+    report.latency_frames = check.latency_frames
+    if verbose:
+        print(report)
+    return report

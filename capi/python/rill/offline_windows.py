@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import torch
 
+from . import export_wavehax
 from ._capi import Model
 from .exporter import ExportError
 from .format import read_rill, write_rill
@@ -58,7 +59,7 @@ def import_options(sample_rate, window, hop, crossfade="tukey", align="none"):
             "backend": "overlap_add", "crossfade": crossfade, "align": align}
 
 
-def _onnx_bytes(module, window, opset):
+def _onnx_bytes(module, window, opset, channels=1):
     buf = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         # Expected for a trace at one fixed length: shapes become constants. GroupNorm exports
@@ -67,17 +68,22 @@ def _onnx_bytes(module, window, opset):
         warnings.filterwarnings("ignore", message="(Constant folding|The shape inference|ONNX "
                                 "export mode is set to TrainingMode.EVAL, but operator "
                                 "'instance_norm')")
-        torch.onnx.export(module, torch.zeros(1, 1, window), buf, input_names=["x"],
+        torch.onnx.export(module, torch.zeros(1, channels, window), buf, input_names=["x"],
                           output_names=["y"], opset_version=opset)
     return buf.getvalue()
 
 
 def export_windows(module, path, sample_rate, window, hop=None, crossfade="tukey", align="none",
-                   meta=None, opset=13, verbose=True):
-    """Exports `module` (audio [1, 1, W] -> [1, S, W]) to `path` (.rill) in the offline windows
-    mode: windows of `window` samples every `hop` (default window // 2), outputs crossfaded
-    (`crossfade` tukey | hann | rect; `align` "permutation" reorders each window's sources to
-    follow the previous window, for separators trained with PIT). Returns a WindowsReport."""
+                   meta=None, opset=13, verbose=True, channels=1):
+    """Exports `module` (audio [1, channels, W] -> [1, S, W]) to `path` (.rill) in the offline
+    windows mode: windows of `window` samples every `hop` (default window // 2), outputs
+    crossfaded (`crossfade` tukey | hann | rect; `align` "permutation" reorders each window's
+    sources to follow the previous window, for separators trained with PIT). Returns a
+    WindowsReport. A Wavehax generator (rill.nn.wavehax) goes through
+    export_wavehax.export_windows (inputs cond and f0, the prior computed before the windows)."""
+    if export_wavehax.is_wavehax(module):
+        return export_wavehax.export_windows(module, path, sample_rate, window, hop, crossfade,
+                                             meta, opset, verbose)
     if not sample_rate or sample_rate <= 0:
         raise ExportError("export_windows: sample_rate (Hz) is required")
     window = int(window)
@@ -92,13 +98,14 @@ def export_windows(module, path, sample_rate, window, hop=None, crossfade="tukey
     module.eval()
     try:
         with torch.no_grad():
-            y = module(torch.zeros(1, 1, window))
+            y = module(torch.zeros(1, channels, window))
         shape = tuple(y.shape)
         if len(shape) not in (2, 3) or shape[0] != 1 or shape[-1] != window:
-            raise ExportError(f"export_windows: the module's output for a window [1, 1, {window}] "
+            raise ExportError(f"export_windows: the module's output for a window "
+                              f"[1, {channels}, {window}] "
                               f"is {list(shape)}; the windows mode needs [1, S, {window}] or "
                               f"[1, {window}] (audio of the window's length per source)")
-        data = _onnx_bytes(module, window, opset)
+        data = _onnx_bytes(module, window, opset, channels)
     finally:
         module.train(was_training)
     model = Model(data, import_options(sample_rate, window, hop, crossfade, align))
@@ -119,21 +126,22 @@ def export_windows(module, path, sample_rate, window, hop=None, crossfade="tukey
 
 
 def windowed_reference(module, x, window, hop, crossfade="tukey", align="none"):
-    """The same computation in PyTorch/NumPy (float64 overlap-add): x [T] -> [S, T] aligned with
-    x (output n belongs to input n), over every window that holds a sample of x."""
-    x = np.asarray(x, np.float64).reshape(-1)
-    T, pad = x.shape[0], window - hop
+    """The same computation in PyTorch/NumPy (float64 overlap-add): x [T] or [C, T] -> [S, T]
+    aligned with x (output n belongs to input n), over every window that holds a sample of x."""
+    x = np.asarray(x, np.float64)
+    x = x.reshape(1, -1) if x.ndim == 1 else x
+    T, pad = x.shape[1], window - hop
     M = max(1, -(-(T + pad) // hop))  # windows m with m*hop < pad + T
-    xp = np.zeros((M - 1) * hop + window)
-    xp[pad:pad + T] = x
-    frames = np.stack([xp[m * hop:m * hop + window] for m in range(M)])
+    xp = np.zeros((x.shape[0], (M - 1) * hop + window))
+    xp[:, pad:pad + T] = x
+    frames = np.stack([xp[:, m * hop:m * hop + window] for m in range(M)])
     with torch.no_grad():
-        out = module(torch.tensor(frames[:, None, :], dtype=torch.float32)).double().numpy()
+        out = module(torch.tensor(frames, dtype=torch.float32)).double().numpy()
     out = out.reshape(M, -1, window)
     a = crossfade_window(crossfade, window, hop)
     S = out.shape[1]
-    z = np.zeros((S, xp.shape[0]))
-    e = np.zeros(xp.shape[0])
+    z = np.zeros((S, xp.shape[1]))
+    e = np.zeros(xp.shape[1])
     for m in range(M):
         at = m * hop
         frame = out[m]

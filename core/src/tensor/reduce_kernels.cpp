@@ -1,6 +1,7 @@
 // Reductions and normalisations over axes of one tensor.
 //   reduce {fn, axes (empty: all), keepdims}: mean, sum, max, min, prod, sum_square, l1, l2,
-//     log_sum_exp over the axes.
+//     log_sum_exp over the axes. Sums (mean, sum, sum_square, l1, l2) accumulate in double: a
+//     layer norm over a whole spectrogram sums 10^5..10^6 values.
 //   softmax {axis, log}: y = exp(x - max) / sum exp(x - max) along one axis (log: log of it).
 //   layer_norm {axis, epsilon}: over axes [axis, rank): y = (x - mean) / sqrt(var + eps) * scale
 //     + bias (scale and bias broadcast over those axes; var is the biased variance); optional
@@ -40,7 +41,9 @@ public:
         : f_(f), target_(std::move(target)), out_n_(out_n), count_(count) {}
 
     size_t scratch_floats() const override {
-        return f_ == ReduceFn::LogSumExp ? static_cast<size_t>(out_n_) : 0;
+        if (f_ == ReduceFn::LogSumExp)
+            return static_cast<size_t>(out_n_);
+        return summing() ? 2 * static_cast<size_t>(out_n_) : 0; // double sums
     }
 
     // Reductions over trailing axes (global pooling of NCHW planes): contiguous blocks.
@@ -51,11 +54,12 @@ public:
         const float* x = in[0];
         if (block > 0 && (f_ == ReduceFn::Mean || f_ == ReduceFn::Sum)) {
             for (int64_t j = 0; j < out_n_; ++j) {
-                float acc = 0;
+                double acc = 0;
                 const float* b = x + j * block;
                 for (int64_t i = 0; i < block; ++i)
                     acc += b[i];
-                y[j] = f_ == ReduceFn::Mean ? acc / static_cast<float>(count_) : acc;
+                y[j] = static_cast<float>(f_ == ReduceFn::Mean ? acc / static_cast<double>(count_)
+                                                               : acc);
             }
             return;
         }
@@ -77,22 +81,22 @@ public:
             for (size_t i = 0; i < n; ++i)
                 y[target_[i]] *= x[i];
             break;
-        default:
-            std::fill_n(y, out_n_, 0.0f);
+        default: {
+            double* acc = reinterpret_cast<double*>(scratch); // the arena aligns scratch
+            std::fill_n(acc, out_n_, 0.0);
             for (size_t i = 0; i < n; ++i) {
-                const float v = x[i];
-                y[target_[i]] += f_ == ReduceFn::SumSquare || f_ == ReduceFn::L2 ? v * v
-                                 : f_ == ReduceFn::L1                           ? std::fabs(v)
-                                                                                : v;
+                const double v = x[i];
+                acc[target_[i]] += f_ == ReduceFn::SumSquare || f_ == ReduceFn::L2 ? v * v
+                                   : f_ == ReduceFn::L1                           ? std::fabs(v)
+                                                                                  : v;
             }
+            for (int64_t j = 0; j < out_n_; ++j)
+                y[j] = static_cast<float>(f_ == ReduceFn::Mean ? acc[j] / static_cast<double>(count_)
+                                          : f_ == ReduceFn::L2 ? std::sqrt(acc[j])
+                                                               : acc[j]);
         }
-        if (f_ == ReduceFn::Mean)
-            for (int64_t j = 0; j < out_n_; ++j)
-                y[j] /= static_cast<float>(count_);
-        else if (f_ == ReduceFn::L2)
-            for (int64_t j = 0; j < out_n_; ++j)
-                y[j] = std::sqrt(y[j]);
-        else if (f_ == ReduceFn::LogSumExp) {
+        }
+        if (f_ == ReduceFn::LogSumExp) {
             std::copy_n(y, out_n_, scratch);
             std::fill_n(y, out_n_, 0.0f);
             for (size_t i = 0; i < n; ++i)
@@ -103,6 +107,11 @@ public:
     }
 
 private:
+    bool summing() const noexcept {
+        return f_ == ReduceFn::Mean || f_ == ReduceFn::Sum || f_ == ReduceFn::SumSquare ||
+               f_ == ReduceFn::L1 || f_ == ReduceFn::L2;
+    }
+
     ReduceFn f_;
     std::vector<int32_t> target_; // per input element: its output element
     int64_t out_n_, count_;

@@ -214,13 +214,19 @@ class WavehaxGenerator(nn.Module):
         with torch.no_grad():
             prior = self.prior(f0)
             real, imag = self.stft(prior)
+        real, imag = self.spectrum(real, imag, cond)
+        return self.stft.inverse(real, imag), prior
+
+    def spectrum(self, real, imag, cond):
+        """The network between the STFTs: the prior's spectrum (real, imag [B, bins, F]) and cond
+        [B, in_channels, F] -> the output's (real, imag)."""
         x = torch.stack([real, imag, self._proj(self.prior_proj, real),
                          self._proj(self.prior_proj, imag), self._proj(self.cond_proj, cond)], 1)
         x = self.input_norm(self.input_proj(x))
         for block in self.blocks:
             x = block(x)
         x = self.output_proj(self.output_norm(x))
-        return self.stft.inverse(x[:, 0], x[:, 1]), prior
+        return x[:, 0], x[:, 1]
 
     @torch.no_grad()
     def inference(self, cond, f0):
@@ -267,6 +273,52 @@ class AudioRate(nn.Module):
     def forward(self, cond, f0):
         hop = self.generator.hop_length
         return self.generator(cond[..., ::hop], f0[..., ::hop])[0]
+
+
+class WindowedGenerator(nn.Module):
+    """The generator on one window of the offline windows mode (rill.export_windows): x
+    [B, in_channels + 2, W] = cond and f0 held at the audio rate and the deterministic harmonic
+    prior, computed before the windows with a running phase (the engine's harmonic_prior op) so
+    that it stays continuous across them -> waveform [B, 1, W]. W must be a multiple of hop; each
+    window is a whole utterance to the generator (its LayerNorm2d statistics, reflect padding).
+    The STFT pair runs as DFT products and overlap-add convolutions, which export to ONNX."""
+
+    def __init__(self, generator):
+        super().__init__()
+        self.generator = generator
+        g = generator
+        n, k = torch.arange(g.n_fft, dtype=torch.float64), torch.arange(g.n_bins,
+                                                                        dtype=torch.float64)
+        ang = 2 * math.pi * k[:, None] * n[None, :] / g.n_fft                # [bins, n_fft]
+        w = g.stft.window.reshape(-1).double()
+        analysis = torch.cat([torch.cos(ang) * w, -torch.sin(ang) * w])        # [2 bins, n_fft]
+        self.register_buffer("analysis", analysis.float().unsqueeze(1))
+        scale = torch.full((g.n_bins, 1), 2.0 / g.n_fft, dtype=torch.float64)
+        scale[0] = 1.0 / g.n_fft
+        if g.n_fft % 2 == 0:
+            scale[-1] = 1.0 / g.n_fft
+        inv_im = -torch.sin(ang) * scale                                       # irfft ignores
+        inv_im[0] = 0.0                                                        # the imaginary
+        if g.n_fft % 2 == 0:                                                   # DC and Nyquist
+            inv_im[-1] = 0.0
+        self.register_buffer("synth_re", (torch.cos(ang) * scale * w).t().float().contiguous())
+        self.register_buffer("synth_im", (inv_im * w).t().float().contiguous())
+
+    def forward(self, x):
+        g = self.generator
+        hop, c = g.hop_length, g.in_channels
+        cond, prior = x[:, :c, ::hop], x[:, c + 1:c + 2]
+        total = g.n_fft - hop
+        spec = F.conv1d(F.pad(prior, (total // 2, total - total // 2)), self.analysis,
+                        stride=hop)
+        real, imag = g.spectrum(spec[:, :g.n_bins], spec[:, g.n_bins:], cond)
+        frames = torch.matmul(self.synth_re, real) + torch.matmul(self.synth_im, imag)
+        count = frames.shape[2]
+        y = F.conv_transpose1d(frames, g.stft.enframe_kernel, stride=hop)
+        env = F.conv_transpose1d(g.stft.window_envelope.expand(1, -1, count),
+                                 g.stft.enframe_kernel, stride=hop)
+        p = g.stft.pad
+        return y[..., p:p + count * hop] / env[..., p:p + count * hop]
 
 
 def hold(frames, hop):

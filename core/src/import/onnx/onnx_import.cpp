@@ -151,6 +151,7 @@ void declare_inputs(const OnnxModel& m, const OnnxImportOptions& o, Built& b, bo
 struct Frontend {
     std::string kind; // stft, window, frames
     int64_t n_fft = 0, hop = 0, size = 0;
+    int64_t channels = 1; // window: audio channels, the input [..., channels, size]
     int64_t bins() const { return n_fft / 2 + 1; }
 };
 
@@ -177,6 +178,8 @@ Frontend choose_frontend(const OnnxModel& m, const OnnxImportOptions& o, const B
         f.hop = o.hop ? o.hop : (has_sr ? chunk : f.size);
         if (f.hop < 1 || f.hop > f.size)
             fail_argument("window front end: hop must be in 1..window_size");
+        if (n != f.size && x.size() >= 2 && x.back() == f.size && n % f.size == 0)
+            f.channels = n / f.size; // [1, C, W]: C signals windowed together
     } else if (f.kind != "frames") {
         fail_argument("unknown front end \"" + f.kind + "\" (stft, window, frames or time_axis)");
     }
@@ -383,10 +386,12 @@ RillFile import_onnx_memory(const void* data, size_t size, const OnnxImportOptio
         const std::string t = l.emit("transpose", {program_input}, {{"perm", {1, 0}}})[0];
         l.emit("reshape", {t}, {{"shape", x}}, 1, {b.plan.data_input});
     } else {
-        frame_shape = {f.kind == "window" ? f.size : tensor::numel(x)};
+        // The frame op's channels are c * size + j: the row-major [C, W] of the input.
+        frame_shape = {f.kind == "window" ? f.channels * f.size : tensor::numel(x)};
         if (frame_shape[0] != tensor::numel(x))
             fail_argument("window front end: input '" + b.plan.data_input + "' " + tensor::to_string(x) +
-                          " does not hold window_size = " + std::to_string(frame_shape[0]) + " samples");
+                          " does not hold window_size = " + std::to_string(f.size) +
+                          " samples (or [..., C, window_size] for C signals)");
         l.set_runtime(program_input, frame_shape);
         l.emit("reshape", {program_input}, {{"shape", x}}, 1, {b.plan.data_input});
     }
@@ -421,7 +426,7 @@ RillFile import_onnx_memory(const void* data, size_t size, const OnnxImportOptio
 
     RillFile file;
     GraphDef& g = file.graph;
-    g.inputs.push_back(PortDef{"audio", "audio", 1, sr, ""});
+    g.inputs.push_back(PortDef{"audio", "audio", static_cast<uint32_t>(f.channels), sr, ""});
     NodeDef front;
     if (f.kind == "stft") {
         front = NodeDef{"stft", "stft", {"audio"},
