@@ -244,7 +244,8 @@ class WavehaxGenerator(nn.Module):
         if not self.framewise_norm:
             return ("offline", "framewise_norm=False: LayerNorm2d normalises over the whole "
                     "utterance (channels, bins and all frames), so every output sample depends on "
-                    "every input frame: offline (whole-file) use only. For streaming, export "
+                    "every input frame: offline use only (rill.export_windows runs it on long "
+                    "overlapping windows). For streaming, export "
                     "rill.nn.wavehax.streaming_counterpart(model) (same weights, per-frame "
                     "statistics, zero time padding, deterministic prior: a different model that "
                     "needs fine-tuning; export reports its measured difference)")
