@@ -36,7 +36,8 @@ import rill  # noqa: E402
 from rill.format import read_rill  # noqa: E402
 from rill.nn.conv_tasnet import ConvTasNet  # noqa: E402
 from conv_tasnet_stateful import StatefulConvTasNet  # noqa: E402
-from stream_peers import export_onnx, ort_run, percentiles, rill_bench, state_shapes  # noqa: E402
+from stream_peers import (export_onnx, ort_run, percentiles, print_stream_table,  # noqa: E402
+                          rill_bench, state_shapes)
 
 PAPER = dict(n_filters=512, kernel_size=16, stride=8, bn_chan=128, hid_chan=512, skip_chan=128,
              conv_kernel_size=3, n_blocks=8, n_repeats=3, norm_type="cgLN", causal=True,
@@ -139,13 +140,7 @@ def main():
         _, _, rill_off = rill_bench(a.rill_cli, path, OFFLINE_BLOCK, max(seconds, 2 * OFFLINE_BLOCK / sr))
 
     print(f"\nstreamed exactly, per block ({'p50 / p99 us, RTF'}):")
-    print(f"{'block':>6} {'budget us':>9} | {'Rill p50':>9} {'p99':>9} {'RTF':>6} | "
-          f"{'PyTorch p50':>11} {'p99':>9} {'RTF':>6} {'max|err|':>8} | {'ORT p50':>9} {'p99':>9} "
-          f"{'RTF':>6} | {'Rill vs best p50':>16}")
-    for (b, budget, rp50, rp99, rrtf, tp50, tp99, trtf, err, op50, op99, ortf) in rows:
-        print(f"{b:6d} {budget:9.0f} | {rp50:9.0f} {rp99:9.0f} {rrtf:6.3f} | {tp50:11.0f} "
-              f"{tp99:9.0f} {trtf:6.3f} {err:8.1e} | {op50:9.0f} {op99:9.0f} {ortf:6.3f} | "
-              f"{min(tp50, op50) / rp50:15.2f}x")
+    print_stream_table(rows)
     rill_cost = {b: rrtf for (b, _, _, _, rrtf, *_rest) in rows}
     if 64 in rill_cost and 1024 in rill_cost:
         print(f"Rill cost per sample, block 64 / block 1024: {rill_cost[64] / rill_cost[1024]:.2f}")

@@ -37,7 +37,8 @@ sys.path.insert(0, str(HERE))
 import rill  # noqa: E402
 from rill.format import read_rill  # noqa: E402
 from rill.nn import wavehax as wh  # noqa: E402
-from stream_peers import export_onnx, ort_run, percentiles, rill_bench, state_shapes  # noqa: E402
+from stream_peers import (export_onnx, ort_run, percentiles, print_stream_table,  # noqa: E402
+                          rill_bench, state_shapes)
 from wavehax_stateful import StatefulWavehax  # noqa: E402
 
 BUNDLED = ROOT / "assets" / "speech" / "vocoder_16k"
@@ -169,13 +170,7 @@ def main():
                                     max(seconds, 2 * OFFLINE_BLOCK / sr))
 
     print("\nstreamed exactly, calls of whole hops (p50 / p99 us, RTF):")
-    print(f"{'block':>6} {'budget us':>9} | {'Rill p50':>9} {'p99':>9} {'RTF':>6} | "
-          f"{'PyTorch p50':>11} {'p99':>9} {'RTF':>6} {'max|err|':>8} | {'ORT p50':>9} {'p99':>9} "
-          f"{'RTF':>6} | {'Rill vs best p50':>16}")
-    for (b, budget, rp50, rp99, rrtf, tp50, tp99, trtf, err, op50, op99, ortf) in rows:
-        print(f"{b:6d} {budget:9.0f} | {rp50:9.0f} {rp99:9.0f} {rrtf:6.3f} | {tp50:11.0f} "
-              f"{tp99:9.0f} {trtf:6.3f} {err:8.1e} | {op50:9.0f} {op99:9.0f} {ortf:6.3f} | "
-              f"{min(tp50, op50) / rp50:15.2f}x")
+    print_stream_table(rows)
     print(f"(PyTorch max|err|: stream vs offline, of an output scale {float(offline.abs().max()):.3g})")
     print("\nRill at host block sizes (a frame runs when a hop is complete):")
     for b, p50, p99, rtf in host:

@@ -47,3 +47,16 @@ def ort_run(refs, path, shapes, calls):
                           str(calls)], check=True, capture_output=True, text=True, env=env).stdout
     o = json.loads(out)
     return o["p50_us"], o["p99_us"], o["mean_us"]
+
+
+def print_stream_table(rows):
+    """One line per block: (block, budget us, Rill p50, p99, RTF, PyTorch p50, p99, RTF, max
+    |err| against offline, ORT p50, p99, RTF); the last column is the better peer's p50 over
+    Rill's."""
+    print(f"{'block':>6} {'budget us':>9} | {'Rill p50':>9} {'p99':>9} {'RTF':>6} | "
+          f"{'PyTorch p50':>11} {'p99':>9} {'RTF':>6} {'max|err|':>8} | {'ORT p50':>9} {'p99':>9} "
+          f"{'RTF':>6} | {'Rill vs best p50':>16}")
+    for (b, budget, rp50, rp99, rrtf, tp50, tp99, trtf, err, op50, op99, ortf) in rows:
+        print(f"{b:6d} {budget:9.0f} | {rp50:9.0f} {rp99:9.0f} {rrtf:6.3f} | {tp50:11.0f} "
+              f"{tp99:9.0f} {trtf:6.3f} {err:8.1e} | {op50:9.0f} {op99:9.0f} {ortf:6.3f} | "
+              f"{min(tp50, op50) / rp50:15.2f}x")

@@ -4,7 +4,6 @@ clear errors for bad input. Run: test_cli.py RILL_EXECUTABLE (Debian's /usr/bin/
 
 import json
 import pathlib
-import struct
 import subprocess
 import sys
 import tempfile
@@ -15,47 +14,11 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "capi" / "python"))
 from rill.format import write_rill  # noqa: E402
+from rill.wavfile import read as read_wav, write as write_wav_f32  # noqa: E402
 
 RILL = None
 BUNDLED = ROOT / "assets" / "effect" / "drive_tcn.rill"
 CLIP = ROOT / "assets" / "effect" / "clip.wav"
-
-
-def write_wav_f32(path, x, sr):
-    """x: [C, T] float32 -> IEEE float WAV."""
-    x = np.asarray(x, dtype="<f4")
-    ch, n = x.shape
-    data = x.T.tobytes()
-    fmt = struct.pack("<HHIIHH", 3, ch, sr, sr * ch * 4, ch * 4, 32)
-    with open(path, "wb") as f:
-        f.write(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE")
-        f.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt)
-        f.write(b"data" + struct.pack("<I", len(data)) + data)
-
-
-def read_wav(path):
-    """Returns ([C, T] float32, sample rate) for PCM16 or float32 WAV files."""
-    raw = pathlib.Path(path).read_bytes()
-    assert raw[:4] == b"RIFF" and raw[8:12] == b"WAVE", path
-    pos, fmt, data = 12, None, None
-    while pos + 8 <= len(raw):
-        cid, size = raw[pos:pos + 4], struct.unpack("<I", raw[pos + 4:pos + 8])[0]
-        body = raw[pos + 8:pos + 8 + size]
-        if cid == b"fmt ":
-            fmt = struct.unpack("<HHIIHH", body[:16])
-        elif cid == b"data":
-            data = body
-        pos += 8 + size + (size & 1)
-    tag, ch, sr, _, _, bits = fmt
-    if tag == 0xFFFE:  # WAVE_FORMAT_EXTENSIBLE: subformat in the extension
-        tag = 3 if bits == 32 else 1
-    if tag == 3 and bits == 32:
-        x = np.frombuffer(data, dtype="<f4")
-    elif tag == 1 and bits == 16:
-        x = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-    else:
-        raise ValueError(f"{path}: unsupported WAV format {tag}/{bits}")
-    return x.reshape(-1, ch).T.copy(), sr
 
 
 def rill(*args, check=True):

@@ -1,7 +1,7 @@
 """training/vocoder/features.py (the bundled vocoder's input features) and mel_distance.py:
 YIN finds the f0 of harmonic tones and calls noise and silence unvoiced; the numpy log-mel equals
-the torch log-mel the training loss uses; the mel filters have unit area; the float WAV writer
-and reader round-trip the 81-channel feature file; the distance is 0 for identical signals and
+the torch log-mel the training loss uses; the mel filters have unit area; rill.wavfile round-trips
+the 81-channel float feature file and 16-bit clips; the distance is 0 for identical signals and
 grows with a spectral change."""
 
 import pathlib
@@ -16,6 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training" / "separation"))
 sys.path.insert(0, str(ROOT / "training" / "vocoder"))
 
+from rill import wavfile  # noqa: E402
 import features as feat  # noqa: E402
 import mel_distance  # noqa: E402
 import train  # noqa: E402  (training/vocoder/train.py: the loss)
@@ -61,14 +62,24 @@ class Features(unittest.TestCase):
         area = f.sum(1) * SR / 8192
         self.assertLess(float(np.abs(area - 1).max()), 0.02)
 
-    def test_float_wav_round_trip(self):
+    def test_wav_round_trips(self):
         x = np.random.default_rng(2).standard_normal((feat.N_MELS + 1, 1000)).astype(np.float32)
         with tempfile.TemporaryDirectory() as tmp:
             path = pathlib.Path(tmp) / "f.wav"
-            feat.write_float_wav(path, x, SR)
-            y, sr = feat.read_wav(path)
-        self.assertEqual(sr, SR)
-        np.testing.assert_array_equal(x, y)
+            held = wavfile.write(path, x, SR)             # float32: exact, any channel count
+            y, sr = wavfile.read(path)
+            self.assertEqual(sr, SR)
+            np.testing.assert_array_equal(x, y)
+            np.testing.assert_array_equal(held, y)
+            z = np.clip(0.25 * x[:2], -0.99, 0.99)
+            held = wavfile.write(path, z, 8000, "pcm16")
+            y, sr = wavfile.read(path)
+            self.assertEqual((sr, y.shape), (8000, (2, 1000)))
+            np.testing.assert_array_equal(held, y)       # what write() says the file holds
+            self.assertLess(float(np.abs(y - z).max()), 2.0 / 32768)
+            path.write_bytes(b"RIFX0000WAVE")
+            with self.assertRaisesRegex(ValueError, "not a WAV file"):
+                wavfile.read(path)
 
     def test_held_features_repeat_each_frame_hop_times(self):
         lm, f0 = feat.features(harmonic(200.0, 0.3))

@@ -8,9 +8,10 @@ Clip layout: a WAV file whose channel 0 is the model input and channels 1..S the
 sources; the examples are consecutive spans listed in the metrics JSON as [start, length]."""
 
 import itertools
-import wave
 
 import numpy as np
+
+from rill import wavfile
 
 
 def si_sdr(est, ref, eps=1e-8):
@@ -30,21 +31,12 @@ def pit_si_sdr(est, refs):
 
 def write_clip(path, channels, sample_rate):
     """channels [C, T] in [-1, 1) -> 16-bit PCM WAV; returns what was written (quantised)."""
-    q = np.clip(np.round(np.asarray(channels) * 32767), -32768, 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(q.shape[0])
-        w.setsampwidth(2)
-        w.setframerate(int(sample_rate))
-        w.writeframes(q.T.tobytes())
-    return q.astype(np.float32) / 32767
+    return wavfile.write(path, channels, sample_rate, "pcm16")
 
 
 def read_clip(path):
     """-> (channels [C, T] float32, sample rate)."""
-    with wave.open(str(path), "rb") as w:
-        c, sr, n = w.getnchannels(), w.getframerate(), w.getnframes()
-        q = np.frombuffer(w.readframes(n), "<i2").reshape(n, c).T
-    return q.astype(np.float32) / 32767, sr
+    return wavfile.read(path)
 
 
 def measure(model, clip, examples, block=256):

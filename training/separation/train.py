@@ -26,24 +26,23 @@ training/effect/train.py)."""
 import argparse
 import itertools
 import json
-import math
 import pathlib
 import random
 import sys
-import time
 
-import numpy as np
 import torch
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "capi" / "python"))
+sys.path.insert(0, str(ROOT / "training"))
 sys.path.insert(0, str(HERE))
 
 import rill  # noqa: E402
 from rill.nn.conv_tasnet import ConvTasNet  # noqa: E402
 
 import data  # noqa: E402
+from timed_run import TimedRun  # noqa: E402
 
 MODEL = dict(n_filters=128, kernel_size=16, stride=8, bn_chan=64, hid_chan=128, skip_chan=64,
              conv_kernel_size=3, n_blocks=6, n_repeats=2, norm_type="cgLN", causal=True,
@@ -138,43 +137,22 @@ def main():
     segment = int((0.5 if args.smoke else args.segment) * data.SAMPLE_RATE)
     config = dict(SMOKE_MODEL if args.smoke else MODEL, **MODEL_CHANGES[args.task])
     model = ConvTasNet(n_src, **config)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    ckpt = out / "checkpoint.pt"
-    step, used = 0, 0.0
-    if ckpt.exists() and not args.smoke:
-        state = torch.load(ckpt)
-        model.load_state_dict(state["model"], strict=True)
-        opt.load_state_dict(state["opt"])
-        step, used = state["step"], state["seconds"]
-        if args.new_schedule:
-            used = 0.0
-            with open(out / "curve.txt", "a") as curve:
-                curve.write(f"new schedule at step {step}: lr {args.lr:.1e} on a cosine over "
-                            f"{args.minutes:g} minutes, {len(utts)} train speakers\n")
-    budget = 5.0 if args.smoke else args.minutes * 60
-    rng = random.Random(1000 + step)
-    start, last_save = time.time() - used, time.time()
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    run = TimedRun(out, model, opt, args.minutes, args.lr, args.smoke,
+                   f"lr {args.lr:.1e} on a cosine over {args.minutes:g} minutes, {len(utts)} "
+                   f"train speakers" if args.new_schedule else None)
+    rng = random.Random(1000 + run.step)
     model.train()
-    while time.time() - start < budget:
-        frac = (time.time() - start) / budget
-        for g in opt.param_groups:
-            g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * frac))
+    while run.going():
         mix, src = (torch.from_numpy(a) for a in train_batches(rng, segment, args.batch))
         loss = -pit_si_sdr(model(mix), src).mean()
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
-        step += 1
-        if step % 50 == 0 or args.smoke:
-            line = f"step {step} loss {loss.item():.2f} dB lr {opt.param_groups[0]['lr']:.2e}"
-            print(line, flush=True)
-            with open(out / "curve.txt", "a") as curve:  # the training curve, across resumes
-                curve.write(f"{line} minutes {(time.time() - start) / 60:.1f}\n")
-        if not args.smoke and time.time() - last_save > 120:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                        "seconds": time.time() - start}, ckpt)
-            last_save = time.time()
+        run.stepped(f"loss {loss.item():.2f} dB")
+    run.save()
+    step = run.step
     model.eval()
     sdr, sdri = evaluate(model, held_batches, segment, 4 if args.smoke else 64, seed=7)
     print(f"held-out SI-SDR {sdr:.2f} dB, improvement {sdri:.2f} dB")

@@ -18,10 +18,12 @@ repeated hop times) as a float WAV of N_MELS + 1 channels (log-mel, then f0 in H
 
 import argparse
 import pathlib
-import struct
 import sys
 
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "capi" / "python"))
+from rill import wavfile  # noqa: E402
 
 SAMPLE_RATE = 16000
 HOP = 160            # 10 ms
@@ -121,54 +123,16 @@ def held(logmel, f0, hop=HOP):
     return np.repeat(np.concatenate([logmel, f0[None]]), hop, axis=1).astype(np.float32)
 
 
-def write_float_wav(path, channels, sr):
-    """[C, T] float32 -> an IEEE-float WAV (format 3; libsndfile reads any channel count)."""
-    data = np.ascontiguousarray(np.asarray(channels, "<f4").T).tobytes()
-    c = len(channels)
-    fmt = struct.pack("<HHIIHH", 3, c, sr, sr * 4 * c, 4 * c, 32)
-    with open(path, "wb") as f:
-        f.write(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE")
-        f.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt)
-        f.write(b"data" + struct.pack("<I", len(data)) + data)
-
-
-def read_wav(path):
-    """-> (float32 [C, T], rate) of a 16-bit PCM or 32-bit float WAV."""
-    raw = pathlib.Path(path).read_bytes()
-    if raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
-        raise ValueError(f"{path}: not a WAV file")
-    pos, fmt, data = 12, None, None
-    while pos + 8 <= len(raw):
-        tag, size = raw[pos:pos + 4], struct.unpack("<I", raw[pos + 4:pos + 8])[0]
-        if tag == b"fmt ":
-            fmt = struct.unpack("<HHIIHH", raw[pos + 8:pos + 24])
-        elif tag == b"data":
-            data = raw[pos + 8:pos + 8 + size]
-        pos += 8 + size + (size & 1)
-    if fmt is None or data is None:
-        raise ValueError(f"{path}: no fmt or data chunk")
-    tag, c, sr, _, _, bits = fmt
-    if tag == 0xFFFE:  # extensible: the sub-format's first two bytes name it
-        tag = struct.unpack("<H", raw[raw.index(b"fmt ") + 32:raw.index(b"fmt ") + 34])[0]
-    if (tag, bits) == (1, 16):
-        x = np.frombuffer(data, "<i2").astype(np.float32) / 32768
-    elif (tag, bits) == (3, 32):
-        x = np.frombuffer(data, "<f4").astype(np.float32)
-    else:
-        raise ValueError(f"{path}: {bits}-bit format {tag} (16-bit PCM or 32-bit float expected)")
-    return x[:len(x) // c * c].reshape(-1, c).T, sr
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("input")
     ap.add_argument("output")
     args = ap.parse_args()
-    x, sr = read_wav(args.input)
+    x, sr = wavfile.read(args.input)
     if sr != SAMPLE_RATE:
         sys.exit(f"{args.input}: {sr} Hz; the vocoder's features are computed at {SAMPLE_RATE} Hz")
     out = held(*features(x[0]))
-    write_float_wav(args.output, out, SAMPLE_RATE)
+    wavfile.write(args.output, out, SAMPLE_RATE)
     print(f"{pathlib.Path(args.output)}: {out.shape[0]} channels x {out.shape[1]} samples")
 
 

@@ -25,7 +25,6 @@ import math
 import pathlib
 import random
 import sys
-import time
 
 import numpy as np
 import torch
@@ -33,6 +32,7 @@ import torch
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "capi" / "python"))
+sys.path.insert(0, str(ROOT / "training"))
 sys.path.insert(0, str(ROOT / "training" / "separation"))
 sys.path.insert(0, str(HERE))
 
@@ -42,6 +42,7 @@ from rill.nn import wavehax as wh  # noqa: E402
 import data  # noqa: E402  (training/separation/data.py: espeak-ng speakers)
 import features as feat  # noqa: E402
 import mel_distance  # noqa: E402
+from timed_run import TimedRun  # noqa: E402
 
 SR, HOP = feat.SAMPLE_RATE, feat.HOP
 MODEL = dict(in_channels=feat.N_MELS, channels=16, mult_channels=2, kernel_size=7, num_blocks=6,
@@ -161,22 +162,11 @@ def main():
     model = wh.WavehaxGenerator(**config)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.8, 0.99))
     loss_fn = Loss()
-    ckpt = out / "checkpoint.pt"
-    step, used = 0, 0.0
-    if ckpt.exists() and not args.smoke:
-        state = torch.load(ckpt)
-        model.load_state_dict(state["model"], strict=True)
-        opt.load_state_dict(state["opt"])
-        step, used = state["step"], state["seconds"]
-    budget = 5.0 if args.smoke else args.minutes * 60
+    run = TimedRun(out, model, opt, args.minutes, args.lr, args.smoke)
     frames = int(args.segment * SR) // HOP
-    rng = random.Random(1000 + step)
-    start, last_save = time.time() - used, time.time()
+    rng = random.Random(1000 + run.step)
     model.train()
-    while time.time() - start < budget:
-        frac = (time.time() - start) / budget
-        for g in opt.param_groups:
-            g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * frac))
+    while run.going():
         lm, f0, wave = corpus.batch(rng, frames, 2 if args.smoke else args.batch)
         y, _ = model(lm, f0)
         loss, mel = loss_fn(y, wave)
@@ -184,20 +174,9 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        step += 1
-        if step % 50 == 0 or args.smoke:
-            line = (f"step {step} loss {loss.item():.3f} mel L1 {mel.item():.3f} "
-                    f"lr {opt.param_groups[0]['lr']:.2e}")
-            print(line, flush=True)
-            with open(out / "curve.txt", "a") as curve:
-                curve.write(f"{line} minutes {(time.time() - start) / 60:.1f}\n")
-        if not args.smoke and time.time() - last_save > 120:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                        "seconds": time.time() - start}, ckpt)
-            last_save = time.time()
-    if not args.smoke:
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "seconds": time.time() - start}, ckpt)
+        run.stepped(f"loss {loss.item():.3f} mel L1 {mel.item():.3f}")
+    run.save()
+    step = run.step
     model.eval()
     examples = heldout_examples(held_utts, 1.0 if args.smoke else 2.0, 2 if args.smoke else 24,
                                 seed=7)
