@@ -92,6 +92,7 @@ rill_status rill_stream_create(rill_model* model, const rill_stream_config* conf
         const bool image = has_image_ports(m);
         spec.max_block_frames = image ? 1 : cfg.max_block_frames;
         spec.nonfinite = static_cast<rill::NonFinitePolicy>(cfg.nonfinite_policy);
+        spec.piece_frames = cfg.piece_frames;
         auto handle = std::make_unique<rill_stream>();
         handle->stream = std::make_unique<rill::Stream>(model->model, spec);
         if (image)

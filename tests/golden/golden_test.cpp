@@ -40,7 +40,7 @@ struct Streamer {
     rill_stream* stream = nullptr;
     uint32_t in_ch = 0, out_ch = 0, latency = 0;
 
-    explicit Streamer(const Case& c) {
+    explicit Streamer(const Case& c, uint32_t piece_frames = 0) {
         const rill_status s = rill_model_load((c.dir / "model.rill").c_str(), nullptr, &model);
         EXPECT_EQ(s, RILL_OK) << rill_last_error_detail();
         if (!model)
@@ -48,6 +48,7 @@ struct Streamer {
         rill_stream_config cfg;
         rill_stream_config_init(&cfg);
         cfg.max_block_frames = kMaxBlock;
+        cfg.piece_frames = piece_frames;
         EXPECT_EQ(rill_stream_create(model, &cfg, &stream), RILL_OK) << rill_last_error_detail();
         rill_model_info info;
         rill_model_info_init(&info);
@@ -133,6 +134,16 @@ void run_case(const Case& c) {
             for (size_t i = 0; i < y.size(); ++i)
                 ASSERT_NEAR(y[i], first[i], std::max(1e-5, c.meta["tol"].get<double>()))
                     << "block size changes the output";
+    }
+    {   // the graph run in pieces of one hop: the same output
+        Streamer pieces(c, 1);
+        ASSERT_TRUE(pieces.stream);
+        std::vector<float> y;
+        pieces.run(x, frames, y, {kMaxBlock});
+        compare(c, y, frames, pieces.latency, "pieces of one hop");
+        for (size_t i = 0; i < y.size(); ++i)
+            ASSERT_NEAR(y[i], first[i], std::max(1e-5, c.meta["tol"].get<double>()))
+                << "running the graph in pieces changes the output";
     }
     std::mt19937 rng(1234);
     for (int trial = 0; trial < 3; ++trial) {

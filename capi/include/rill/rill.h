@@ -214,6 +214,10 @@ typedef struct rill_stream_config {
                                   streams of models with image ports take 1 (a frame per call) */
     uint32_t nonfinite_policy; /* RILL_NONFINITE_* */
     uint32_t flags;            /* reserved, 0 */
+    uint32_t piece_frames;     /* 0 = chosen from the graph's width. A block runs through the graph
+                                  in pieces of at most this many input frames (rounded up to the
+                                  model's hop), with the same results as one run: smaller pieces
+                                  keep intermediate buffers in cache and take less memory */
 } rill_stream_config;
 
 RILL_API void rill_stream_config_init(rill_stream_config* config);

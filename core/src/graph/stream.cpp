@@ -33,6 +33,8 @@ Stream::Stream(std::shared_ptr<const Model> model, const StreamSpec& spec)
     const Model& m = *model_;
     const size_t hop = static_cast<size_t>(m.hop());
     max_chunk_ = (spec_.max_block_frames + hop - 1 + hop - 1) / hop * hop;
+    piece_ = spec_.piece_frames ? std::min(max_chunk_, (spec_.piece_frames + hop - 1) / hop * hop)
+                                : choose_piece(hop);
 
     for (const auto& p : m.graph().params)
         params_.push_back(p.default_value);
@@ -49,8 +51,8 @@ Stream::Stream(std::shared_ptr<const Model> model, const StreamSpec& spec)
             const PlanStep& step = m.steps()[s];
             PrepareInfo info = step.ports;
             info.max_input_frames =
-                step.in_buffers.empty() ? max_chunk_ : frames_at(step.in_buffers[0], max_chunk_);
-            info.max_output_frames = frames_at(step.out_buffers[0], max_chunk_);
+                step.in_buffers.empty() ? piece_ : frames_at(step.in_buffers[0], piece_);
+            info.max_output_frames = frames_at(step.out_buffers[0], piece_);
             info.model_sample_rate = m.sample_rate();
             const size_t mark = arena.mark();
             ops_[s]->prepare(arena, info);
@@ -72,10 +74,17 @@ Stream::Stream(std::shared_ptr<const Model> model, const StreamSpec& spec)
     step_inputs_.resize(ops_.size());
     step_outputs_.resize(ops_.size());
     for (size_t s = 0; s < ops_.size(); ++s) {
-        for (uint32_t b : m.steps()[s].in_buffers)
-            step_inputs_[s].push_back(buffers_[b]);
-        for (uint32_t b : m.steps()[s].out_buffers)
-            step_outputs_[s].push_back(buffers_[b]);
+        const auto& step = m.steps()[s];
+        for (uint32_t i = 0; i < step.in_buffers.size(); ++i) {
+            step_inputs_[s].push_back(buffers_[step.in_buffers[i]]);
+            if (whole_chunk(step.in_buffers[i]))
+                boundaries_.push_back(Boundary{static_cast<uint32_t>(s), i, step.in_buffers[i], false});
+        }
+        for (uint32_t i = 0; i < step.out_buffers.size(); ++i) {
+            step_outputs_[s].push_back(buffers_[step.out_buffers[i]]);
+            if (whole_chunk(step.out_buffers[i]))
+                boundaries_.push_back(Boundary{static_cast<uint32_t>(s), i, step.out_buffers[i], true});
+        }
     }
     reset();
 }
@@ -89,9 +98,35 @@ size_t Stream::frames_at(uint32_t buffer, size_t input_frames) const {
     return static_cast<size_t>(model_->buffers()[buffer].rate.frames_for(static_cast<int64_t>(input_frames)));
 }
 
+bool Stream::whole_chunk(uint32_t buffer) const {
+    const Model& m = *model_;
+    if (buffer < m.graph().inputs.size())
+        return true;
+    for (const auto& o : m.outputs())
+        if (o.buffer == buffer)
+            return true;
+    return false;
+}
+
+// The largest multiple of the hop (halving from the whole chunk) whose widest intermediate
+// buffer fits kPieceBytes; at least one hop.
+size_t Stream::choose_piece(size_t hop) const {
+    const Model& m = *model_;
+    auto widest = [&](size_t frames) {
+        size_t bytes = 0;
+        for (uint32_t b = 0; b < m.buffers().size(); ++b)
+            bytes = std::max(bytes, m.buffers()[b].channels * frames_at(b, frames) * sizeof(float));
+        return bytes;
+    };
+    size_t piece = max_chunk_;
+    while (piece > hop && widest(piece) > kPieceBytes)
+        piece = std::max(hop, (piece / 2 + hop - 1) / hop * hop);
+    return piece;
+}
+
 // Buffers share scratch slots once their last reader has run (liveness over the fixed
-// schedule), so memory grows with the graph's width, not its depth. Graph inputs live until
-// their last reader; graph outputs until the end of the run.
+// schedule), so memory grows with the graph's width, not its depth. The graph's inputs and
+// outputs hold a whole chunk across all its pieces: each has a slot of its own.
 void Stream::assign_buffers(Arena& arena) {
     const Model& m = *model_;
     const size_t n_buf = m.buffers().size(), n_steps = m.steps().size();
@@ -99,8 +134,9 @@ void Stream::assign_buffers(Arena& arena) {
     for (size_t s = 0; s < n_steps; ++s)
         for (uint32_t b : m.steps()[s].in_buffers)
             last_use[b] = std::max(last_use[b], s);
-    for (const auto& o : m.outputs())
-        last_use[o.buffer] = n_steps;
+    for (uint32_t b = 0; b < n_buf; ++b)
+        if (whole_chunk(b))
+            last_use[b] = n_steps;
     struct Slot {
         float* data;
         size_t capacity;
@@ -109,10 +145,10 @@ void Stream::assign_buffers(Arena& arena) {
     std::vector<Slot> slots;
     std::vector<size_t> slot_of(n_buf, 0);
     auto place = [&](uint32_t b) {
-        const size_t frames = std::max<size_t>(1, frames_at(b, max_chunk_));
+        const size_t frames = std::max<size_t>(1, frames_at(b, whole_chunk(b) ? max_chunk_ : piece_));
         const size_t need = m.buffers()[b].channels * frames;
         size_t best = slots.size();
-        for (size_t i = 0; i < slots.size(); ++i)
+        for (size_t i = 0; i < slots.size() && !whole_chunk(b); ++i)
             if (slots[i].free && slots[i].capacity >= need &&
                 (best == slots.size() || slots[i].capacity < slots[best].capacity))
                 best = i;
@@ -150,6 +186,19 @@ void Stream::set_param(uint32_t index, float value) noexcept {
 }
 
 void Stream::run_graph(size_t frames) noexcept {
+    for (size_t offset = 0; offset < frames; offset += piece_)
+        run_piece(offset, std::min(piece_, frames - offset));
+}
+
+void Stream::run_piece(size_t offset, size_t frames) noexcept {
+    for (const Boundary& b : boundaries_) {
+        const View& whole = buffers_[b.buffer];
+        float* at = whole.data + frames_at(b.buffer, offset);
+        if (b.output)
+            step_outputs_[b.step][b.slot].data = at;
+        else
+            step_inputs_[b.step][b.slot].data = at;
+    }
     ProcessContext ctx;
     ctx.params = params_.data();
     const Model& m = *model_;
@@ -167,7 +216,7 @@ void Stream::run_graph(size_t frames) noexcept {
             static_cast<size_t>(std::min<int64_t>(latency - counters_[OutSeen], static_cast<int64_t>(frames)));
         for (const auto& o : m.outputs())
             for (uint32_t c = 0; c < o.channels; ++c)
-                std::fill_n(buffers_[o.buffer].channel(c), mute, 0.0f);
+                std::fill_n(buffers_[o.buffer].channel(c) + frames_at(o.buffer, offset), mute, 0.0f);
     }
     counters_[OutSeen] += static_cast<int64_t>(frames);
 }

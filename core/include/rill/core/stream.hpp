@@ -4,6 +4,9 @@
 // Block FIFO: the graph runs on chunks that are multiples of the model hop H. Input frames wait in
 // a FIFO until a whole hop is there; the output FIFO starts with H-1 frames of silence so every
 // call returns as many frames as it was given (latency += H-1, cost proportional to the frames).
+// A chunk runs through the graph in pieces of at most piece_frames() (a multiple of H chosen so
+// the widest intermediate buffer stays near kPieceBytes, in cache): only the graph's inputs and
+// outputs hold a whole chunk. Every op streams exactly for any split, so the result is the same.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +23,7 @@ enum class NonFinitePolicy : uint32_t { Zero = 0, Reject = 1, Pass = 2 };
 struct StreamSpec {
     uint32_t max_block_frames = 4096;
     NonFinitePolicy nonfinite = NonFinitePolicy::Zero;
+    uint32_t piece_frames = 0; // graph run size (rounded up to the hop); 0: chosen by width
 };
 
 enum class ProcessResult { Ok, NonFiniteReplaced, NonFiniteRejected };
@@ -41,6 +45,9 @@ public:
     const StreamSpec& spec() const { return spec_; }
     int64_t latency() const { return model_->latency(); }
     size_t memory_bytes() const { return state_bytes_ + scratch_bytes_; }
+    size_t piece_frames() const { return piece_; }
+
+    static constexpr size_t kPieceBytes = 1024 * 1024; // widest intermediate buffer of a piece
 
     size_t state_blob_size() const;
     void state_get(void* buffer) const noexcept;
@@ -49,8 +56,11 @@ public:
 private:
     struct Fifo; // counters in the state region
     void run_graph(size_t frames) noexcept;
+    void run_piece(size_t offset, size_t frames) noexcept;
     void assign_buffers(Arena& arena);
     size_t frames_at(uint32_t buffer, size_t input_frames) const;
+    size_t choose_piece(size_t hop) const;
+    bool whole_chunk(uint32_t buffer) const; // a graph input or output buffer
 
     std::shared_ptr<const Model> model_;
     StreamSpec spec_;
@@ -58,7 +68,13 @@ private:
     std::vector<float> params_;
     std::byte* memory_ = nullptr;
     size_t state_bytes_ = 0, scratch_bytes_ = 0;
-    size_t max_chunk_ = 0; // input frames per graph run, multiple of hop
+    size_t max_chunk_ = 0; // input frames per process call's graph work, multiple of hop
+    size_t piece_ = 0;     // input frames per graph run, multiple of hop, <= max_chunk_
+    struct Boundary {      // a step's view of a whole-chunk buffer, moved along per piece
+        uint32_t step, slot, buffer;
+        bool output;
+    };
+    std::vector<Boundary> boundaries_;
     std::vector<View> buffers_;      // one per model buffer (scratch)
     std::vector<std::vector<ConstView>> step_inputs_;
     std::vector<std::vector<View>> step_outputs_;
