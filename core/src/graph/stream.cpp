@@ -12,7 +12,7 @@ namespace rill {
 namespace {
 
 constexpr uint32_t kStateMagic = 0x534c4952; // "RILS"
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2; // 2: the piece size joined the header
 
 struct StateHeader {
     uint32_t magic;
@@ -20,6 +20,7 @@ struct StateHeader {
     uint64_t fingerprint;
     uint64_t state_bytes;
     uint64_t max_chunk;
+    uint64_t piece; // with max_chunk, what the ops' state layout was prepared for
 };
 
 enum Counter { InFill = 0, OutFill = 1, OutSeen = 2, NumCounters = 3 };
@@ -312,7 +313,7 @@ ProcessResult Stream::process(const float* const* in, float* const* out, size_t 
 size_t Stream::state_blob_size() const { return sizeof(StateHeader) + state_bytes_; }
 
 void Stream::state_get(void* buffer) const noexcept {
-    StateHeader h{kStateMagic, kStateVersion, model_->fingerprint(), state_bytes_, max_chunk_};
+    StateHeader h{kStateMagic, kStateVersion, model_->fingerprint(), state_bytes_, max_chunk_, piece_};
     std::memcpy(buffer, &h, sizeof h);
     std::memcpy(static_cast<std::byte*>(buffer) + sizeof h, memory_, state_bytes_);
 }
@@ -324,7 +325,7 @@ bool Stream::state_set(const void* buffer, size_t size) noexcept {
     std::memcpy(&h, buffer, sizeof h);
     if (h.magic != kStateMagic || h.version != kStateVersion ||
         h.fingerprint != model_->fingerprint() || h.state_bytes != state_bytes_ ||
-        h.max_chunk != max_chunk_)
+        h.max_chunk != max_chunk_ || h.piece != piece_)
         return false;
     std::memcpy(memory_, static_cast<const std::byte*>(buffer) + sizeof h, state_bytes_);
     return true;
