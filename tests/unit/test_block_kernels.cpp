@@ -37,9 +37,16 @@ TEST(PackedLinear, MatchesDirectSumAndScalarBitForBit) {
         for (bool with_bias : {true, false}) {
             const PackedMatrix m = pack_matrix(w.data(), rows, cols, cols,
                                                with_bias ? b.data() : nullptr);
-            std::vector<float> y0(rows * ys, -7.0f), y1 = y0;
-            packed_linear_kernels(Isa::Scalar).apply(m, x.data(), xs, y0.data(), ys, n);
-            packed_linear_kernels(Isa::Avx2).apply(m, x.data(), xs, y1.data(), ys, n);
+            std::vector<float> y0(rows * ys, -7.0f), y1 = y0, y2 = y0, y3 = y0;
+            std::vector<float> pack(PackedLinearKernels::pack_floats(cols, n), -3.0f);
+            packed_linear_kernels(Isa::Scalar).apply(m, x.data(), xs, y0.data(), ys, n, nullptr);
+            packed_linear_kernels(Isa::Avx2).apply(m, x.data(), xs, y1.data(), ys, n, nullptr);
+            // inputs regrouped into scratch: the same bits
+            packed_linear_kernels(Isa::Scalar).apply(m, x.data(), xs, y2.data(), ys, n,
+                                                     pack.data());
+            packed_linear_kernels(Isa::Avx2).apply(m, x.data(), xs, y3.data(), ys, n, pack.data());
+            EXPECT_EQ(y0, y2) << rows << "x" << cols << " n=" << n;
+            EXPECT_EQ(y1, y3) << rows << "x" << cols << " n=" << n;
             for (size_t o = 0; o < rows; ++o)
                 for (size_t t = 0; t < ys; ++t) {
                     const size_t i = o * ys + t;
@@ -67,9 +74,10 @@ TEST(PackedLinear, FramesDoNotDependOnTheBlockSplit) {
     const PackedMatrix m = pack_matrix(w.data(), rows, cols, cols, nullptr);
     const auto& k = packed_linear_kernels();
     std::vector<float> whole(rows * n), split(rows * n);
-    k.apply(m, x.data(), n, whole.data(), n, n);
+    std::vector<float> pack(PackedLinearKernels::pack_floats(cols, n));
+    k.apply(m, x.data(), n, whole.data(), n, n, pack.data());
     for (size_t t = 0; t < n; ++t)
-        k.apply(m, x.data() + t, n, split.data() + t, n, 1);
+        k.apply(m, x.data() + t, n, split.data() + t, n, 1, nullptr);
     EXPECT_EQ(whole, split);
 }
 

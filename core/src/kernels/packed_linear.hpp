@@ -35,8 +35,11 @@ PackedMatrix pack_matrix(const float* w, size_t rows, size_t cols, size_t ld, co
 struct PackedLinearKernels {
     Isa isa;
     static constexpr size_t kFrames = 6;
+    // pack: scratch of pack_floats(m.cols, n) floats, where the inputs are regrouped so that
+    // they are read densely (same results), or null to read them in place.
     void (*apply)(const PackedMatrix& m, const float* x, size_t xs, float* y, size_t ys,
-                  size_t n);
+                  size_t n, float* pack);
+    static size_t pack_floats(size_t cols, size_t max_frames);
 };
 
 const PackedLinearKernels& packed_linear_kernels();         // the set matching mac_kernels()

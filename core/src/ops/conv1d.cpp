@@ -62,8 +62,11 @@ public:
 
     void prepare(Arena& arena, const PrepareInfo& info) override {
         packed_kernels_ = &packed_linear_kernels();
-        if (pointwise())
+        if (pointwise()) {
+            pack_ = arena.scratch<float>(
+                PackedLinearKernels::pack_floats(packed_->cols, info.max_input_frames));
             return;
+        }
         input_.take(arena, static_cast<uint32_t>(a_.in_channels(false)),
                     static_cast<size_t>((a_.kernel - 1) * a_.dilation), info.max_input_frames,
                     input_latency_);
@@ -76,7 +79,7 @@ public:
                  const ProcessContext&) noexcept override {
         if (pointwise()) {
             packed_kernels_->apply(*packed_, in[0].data, in[0].stride, out[0].data, out[0].stride,
-                                   n);
+                                   n, pack_);
             return;
         }
         input_.load(in[0], n);
@@ -127,7 +130,7 @@ private:
         const float* x = input_.channel(0) + phase_;
         const size_t xs = input_.channel_stride();
         if (k == 1 && s == 1) {
-            packed_kernels_->apply(*packed_, x, xs, out.data, out.stride, n_out);
+            packed_kernels_->apply(*packed_, x, xs, out.data, out.stride, n_out, pack_);
             return;
         }
         for (size_t m0 = 0; m0 < n_out; m0 += kColumns) {
@@ -139,7 +142,7 @@ private:
                     for (size_t m = 0; m < len; ++m)
                         row[m] = xj[m * s];
                 }
-            packed_kernels_->apply(*packed_, col_, len, out.data + m0, out.stride, len);
+            packed_kernels_->apply(*packed_, col_, len, out.data + m0, out.stride, len, nullptr);
         }
     }
 
@@ -153,6 +156,7 @@ private:
     std::shared_ptr<const PackedMatrix> packed_; // dense convolutions
     const PackedLinearKernels* packed_kernels_ = nullptr;
     float* col_ = nullptr; // im2col columns (dense) or one frame's receptive field (short blocks)
+    float* pack_ = nullptr; // the pointwise product's regrouped inputs (scratch)
 };
 
 } // namespace

@@ -37,17 +37,22 @@ public:
         return {PortInfo{static_cast<uint32_t>(weight_.shape[0]), in[0].rate, in[0].latency}};
     }
 
-    void prepare(Arena&, const PrepareInfo&) override { kernels_ = &packed_linear_kernels(); }
+    void prepare(Arena& arena, const PrepareInfo& info) override {
+        kernels_ = &packed_linear_kernels();
+        pack_ = arena.scratch<float>(
+            PackedLinearKernels::pack_floats(packed_->cols, info.max_input_frames));
+    }
 
     void process(const ConstView* in, const View* out, size_t n, size_t,
                  const ProcessContext&) noexcept override {
-        kernels_->apply(*packed_, in[0].data, in[0].stride, out[0].data, out[0].stride, n);
+        kernels_->apply(*packed_, in[0].data, in[0].stride, out[0].data, out[0].stride, n, pack_);
     }
 
 private:
     Tensor weight_, bias_;
     std::shared_ptr<const PackedMatrix> packed_;
     const PackedLinearKernels* kernels_ = nullptr;
+    float* pack_ = nullptr; // scratch
     std::string where_;
 };
 
