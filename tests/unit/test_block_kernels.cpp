@@ -39,12 +39,13 @@ TEST(PackedLinear, MatchesDirectSumAndScalarBitForBit) {
                                                with_bias ? b.data() : nullptr);
             std::vector<float> y0(rows * ys, -7.0f), y1 = y0, y2 = y0, y3 = y0;
             std::vector<float> pack(PackedLinearKernels::pack_floats(cols, n), -3.0f);
-            packed_linear_kernels(Isa::Scalar).apply(m, x.data(), xs, y0.data(), ys, n, nullptr);
-            packed_linear_kernels(Isa::Avx2).apply(m, x.data(), xs, y1.data(), ys, n, nullptr);
+            const auto& scalar = packed_linear_kernels(Isa::Scalar);
+            const auto& avx2 = packed_linear_kernels(Isa::Avx2);
+            scalar.apply(m, x.data(), xs, y0.data(), ys, n, nullptr, {});
+            avx2.apply(m, x.data(), xs, y1.data(), ys, n, nullptr, {});
             // inputs regrouped into scratch: the same bits
-            packed_linear_kernels(Isa::Scalar).apply(m, x.data(), xs, y2.data(), ys, n,
-                                                     pack.data());
-            packed_linear_kernels(Isa::Avx2).apply(m, x.data(), xs, y3.data(), ys, n, pack.data());
+            scalar.apply(m, x.data(), xs, y2.data(), ys, n, pack.data(), {});
+            avx2.apply(m, x.data(), xs, y3.data(), ys, n, pack.data(), {});
             EXPECT_EQ(y0, y2) << rows << "x" << cols << " n=" << n;
             EXPECT_EQ(y1, y3) << rows << "x" << cols << " n=" << n;
             for (size_t o = 0; o < rows; ++o)
@@ -75,9 +76,9 @@ TEST(PackedLinear, FramesDoNotDependOnTheBlockSplit) {
     const auto& k = packed_linear_kernels();
     std::vector<float> whole(rows * n), split(rows * n);
     std::vector<float> pack(PackedLinearKernels::pack_floats(cols, n));
-    k.apply(m, x.data(), n, whole.data(), n, n, pack.data());
+    k.apply(m, x.data(), n, whole.data(), n, n, pack.data(), {});
     for (size_t t = 0; t < n; ++t)
-        k.apply(m, x.data() + t, n, split.data() + t, n, 1, nullptr);
+        k.apply(m, x.data() + t, n, split.data() + t, n, 1, nullptr, {});
     EXPECT_EQ(whole, split);
 }
 

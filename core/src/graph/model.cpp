@@ -85,7 +85,7 @@ std::string rate_string(const Rate& r) {
 
 } // namespace
 
-Model::Model(RillFile file) : graph_(std::move(file.graph)), tensors_(std::move(file.tensors)) {
+Model::Model(RillFile file, bool fold) : graph_(std::move(file.graph)), tensors_(std::move(file.tensors)) {
     for (const auto& [name, t] : tensors_)
         num_weights_ += static_cast<uint64_t>(t.numel());
     for (const auto& p : graph_.inputs) {
@@ -94,6 +94,8 @@ Model::Model(RillFile file) : graph_(std::move(file.graph)), tensors_(std::move(
         input_channels_ += p.channels;
     }
     plan();
+    if (fold)
+        fold_epilogues();
     std::string identity = graph_to_json(graph_).dump();
     for (const auto& [name, t] : tensors_)
         identity += name + t.shape_string();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "slope.hpp"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define RILL_HAVE_AVX2_PACKED 1
@@ -128,9 +130,30 @@ void pack_chunk(const float* x, size_t xs, size_t cols, size_t frames, float* pa
 
 // The loop nest shared by both sets: chunks of frames, panels, groups of up to kFrames frames; each
 // tile's sums are written to the rows and frames they belong to.
+// The epilogue on a tile's sums (rows o0 .. o0 + kRows of frames t .. t + nr), before they are
+// stored: the add row by row, then the slope over each frame's 16 rows (a loop that
+// vectorises; a scalar one branched on the signs).
+void finish_tile(float (*sums)[kRows], size_t rows, size_t nr, size_t o0, size_t t,
+                 const LinearEpilogue& e) {
+    if (e.add)
+        for (size_t r = 0; r < rows; ++r) {
+            const float* add = e.add + (o0 + r) * e.add_stride + t;
+            for (size_t j = 0; j < nr; ++j)
+                sums[j][r] += add[j];
+        }
+    if (e.slope) {
+        float a[kRows] = {};
+        for (size_t r = 0; r < rows; ++r)
+            a[r] = e.slope[e.slope_count > 1 ? o0 + r : 0];
+        for (size_t j = 0; j < nr; ++j)
+            for (size_t r = 0; r < kRows; ++r)
+                sums[j][r] = slope(sums[j][r], a[r]);
+    }
+}
+
 template <Tile tile>
 void apply(const PackedMatrix& m, const float* x, size_t xs, float* y, size_t ys, size_t n,
-           float* pack) {
+           float* pack, const LinearEpilogue& epilogue) {
     float sums[kFrames][kRows];
     for (size_t t0 = 0; t0 < n; t0 += kChunk) {
         const size_t t_end = std::min(n, t0 + kChunk);
@@ -152,6 +175,7 @@ void apply(const PackedMatrix& m, const float* x, size_t xs, float* y, size_t ys
                 tile(m.panel(q), m.bias(q), m.cols, xg, pack ? nr : xs, nr, sums, t == t0,
                      share > 0 ? m.panel(q + 1) + requested * kRows : nullptr, ahead_cols);
                 requested += ahead_cols;
+                finish_tile(sums, rows, nr, q * kRows, t, epilogue);
                 for (size_t r = 0; r < rows; ++r) {
                     float* yr = y + (q * kRows + r) * ys + t;
                     for (size_t j = 0; j < nr; ++j)

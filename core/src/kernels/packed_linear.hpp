@@ -32,13 +32,24 @@ struct PackedMatrix {
 // w: rows x cols, row-major with leading dimension ld; bias: rows floats or null (zeros).
 PackedMatrix pack_matrix(const float* w, size_t rows, size_t cols, size_t ld, const float* bias);
 
+// Applied to each result before it is stored (folded epilogue stages, Op::absorb):
+//   y = slope(Wx + bias + add, a_o)   with slope() of kernels/slope.hpp
+// add: rows x n at add[o * add_stride + t], or null; slope: a per row (slope_count == rows) or
+// one for all (1), or null for none.
+struct LinearEpilogue {
+    const float* add = nullptr;
+    size_t add_stride = 0;
+    const float* slope = nullptr;
+    size_t slope_count = 0;
+};
+
 struct PackedLinearKernels {
     Isa isa;
     static constexpr size_t kFrames = 6;
     // pack: scratch of pack_floats(m.cols, n) floats, where the inputs are regrouped so that
     // they are read densely (same results), or null to read them in place.
     void (*apply)(const PackedMatrix& m, const float* x, size_t xs, float* y, size_t ys,
-                  size_t n, float* pack);
+                  size_t n, float* pack, const LinearEpilogue& epilogue);
     static size_t pack_floats(size_t cols, size_t max_frames);
 };
 

@@ -17,6 +17,7 @@
 #include "rill/core/error.hpp"
 #include "rill/core/op.hpp"
 
+#include "../kernels/slope.hpp"
 #include "families.hpp"
 #include "port_checks.hpp"
 
@@ -24,9 +25,7 @@ namespace rill {
 namespace {
 
 float relu(float x, float) { return x > 0.0f ? x : 0.0f; }
-// Branch-free so the loop vectorises (signs of audio are unpredictable): max(x, 0) + a min(x, 0)
-// equals x >= 0 ? x : a x (up to the sign of a zero result), NaN stays NaN.
-float leaky(float x, float a) { return std::max(x, 0.0f) + a * std::min(x, 0.0f); }
+float leaky(float x, float a) { return slope(x, a); }
 float gelu_erf(float x, float) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
 float gelu_tanh(float x, float) {
     const float k = 0.79788456080286536f; // sqrt(2 / pi)
@@ -110,6 +109,12 @@ public:
     }
 
     void prepare(Arena&, const PrepareInfo&) override {}
+
+    std::optional<EpilogueStage> as_epilogue_stage() const override {
+        if (spec_.kernel != apply_channel<leaky>)
+            return std::nullopt;
+        return EpilogueStage{EpilogueStage::Kind::Slope, param_};
+    }
 
     void process(const ConstView* in, const View* out, size_t in_frames, size_t,
                  const ProcessContext&) noexcept override {

@@ -79,7 +79,7 @@ public:
                  const ProcessContext&) noexcept override {
         if (pointwise()) {
             packed_kernels_->apply(*packed_, in[0].data, in[0].stride, out[0].data, out[0].stride,
-                                   n, pack_);
+                                   n, pack_, {});
             return;
         }
         input_.load(in[0], n);
@@ -130,7 +130,7 @@ private:
         const float* x = input_.channel(0) + phase_;
         const size_t xs = input_.channel_stride();
         if (k == 1 && s == 1) {
-            packed_kernels_->apply(*packed_, x, xs, out.data, out.stride, n_out, pack_);
+            packed_kernels_->apply(*packed_, x, xs, out.data, out.stride, n_out, pack_, {});
             return;
         }
         for (size_t m0 = 0; m0 < n_out; m0 += kColumns) {
@@ -142,7 +142,8 @@ private:
                     for (size_t m = 0; m < len; ++m)
                         row[m] = xj[m * s];
                 }
-            packed_kernels_->apply(*packed_, col_, len, out.data + m0, out.stride, len, nullptr);
+            packed_kernels_->apply(*packed_, col_, len, out.data + m0, out.stride, len, nullptr,
+                                   {});
         }
     }
 

@@ -77,6 +77,13 @@ public:
 
     void prepare(Arena&, const PrepareInfo&) override {}
 
+    std::optional<EpilogueStage> as_epilogue_stage() const override {
+        if (combine_ != Combine::Add || operands_.size() != 2 || operands_[0].repeat != 1 ||
+            operands_[1].repeat != 1)
+            return std::nullopt;
+        return EpilogueStage{EpilogueStage::Kind::AddOperand, {}};
+    }
+
     void process(const ConstView* in, const View* out, size_t in_frames, size_t,
                  const ProcessContext&) noexcept override {
         for (uint32_t c = 0; c < channels_; ++c) {

@@ -1,6 +1,8 @@
 // linear: nn.Linear applied to every frame (a 1x1 convolution).
 //   y[o, t] = bias[o] + sum_c W[o, c] x[c, t],   W [Cout, Cin], bias [Cout] (optional).
-// The weight is packed once at load (kernels/packed_linear.hpp) and shared by every stream.
+// The weight is packed once at load (kernels/packed_linear.hpp) and shared by every stream. It
+// takes a following add and prelu into its stores when the planner folds them (Op::absorb):
+//   y[o, t] = slope(bias[o] + sum_c W[o, c] x[c, t] + r[o, t], a_o)
 #include <memory>
 
 #include "rill/core/error.hpp"
@@ -43,9 +45,34 @@ public:
             PackedLinearKernels::pack_floats(packed_->cols, info.max_input_frames));
     }
 
+    // An add (its operand arrives as input 1), then a slope; nothing after the slope.
+    bool absorb(const EpilogueStage& stage) override {
+        if (epilogue_.slope)
+            return false;
+        if (stage.kind == EpilogueStage::Kind::AddOperand) {
+            if (adds_)
+                return false;
+            adds_ = true;
+            return true;
+        }
+        const size_t count = static_cast<size_t>(stage.slope.numel());
+        if (count != 1 && count != static_cast<size_t>(weight_.shape[0]))
+            return false;
+        slope_ = stage.slope;
+        epilogue_.slope = slope_.data;
+        epilogue_.slope_count = count;
+        return true;
+    }
+
     void process(const ConstView* in, const View* out, size_t n, size_t,
                  const ProcessContext&) noexcept override {
-        kernels_->apply(*packed_, in[0].data, in[0].stride, out[0].data, out[0].stride, n, pack_);
+        LinearEpilogue e = epilogue_;
+        if (adds_) {
+            e.add = in[1].data;
+            e.add_stride = in[1].stride;
+        }
+        kernels_->apply(*packed_, in[0].data, in[0].stride, out[0].data, out[0].stride, n, pack_,
+                        e);
     }
 
 private:
@@ -53,6 +80,9 @@ private:
     std::shared_ptr<const PackedMatrix> packed_;
     const PackedLinearKernels* kernels_ = nullptr;
     float* pack_ = nullptr; // scratch
+    bool adds_ = false;     // a folded add: y += input 1
+    Tensor slope_;          // a folded prelu's slopes (kept alive for epilogue_)
+    LinearEpilogue epilogue_;
     std::string where_;
 };
 

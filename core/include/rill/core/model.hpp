@@ -18,7 +18,7 @@ namespace rill {
 // output.
 struct PlanStep {
     std::string name;          // node name ("align(<node>.<i>)" for inserted delays)
-    std::string op;            // op type
+    std::string op;            // op type ("linear+add+prelu" with folded epilogue stages)
     std::unique_ptr<Op> proto; // planned prototype, cloned per stream
     std::vector<uint32_t> in_buffers;
     std::vector<uint32_t> out_buffers;
@@ -38,7 +38,9 @@ struct OutputBinding {
 
 class Model {
 public:
-    explicit Model(RillFile file);
+    // fold_epilogues: let ops take the elementwise steps that follow them (EpilogueStage); the
+    // same results either way, false only to compare.
+    explicit Model(RillFile file, bool fold_epilogues = true);
 
     const GraphDef& graph() const { return graph_; }
     const TensorMap& tensors() const { return tensors_; }
@@ -59,6 +61,7 @@ public:
 
 private:
     void plan();
+    void fold_epilogues(); // model_folding.cpp
     uint32_t add_buffer(const PortInfo& p);
     uint32_t aligned(uint32_t buffer, int64_t latency, const std::string& why);
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,17 @@ struct ProcessContext {
     const float* params = nullptr; // current values of the model parameters, by index
 };
 
+// An elementwise step that can run inside the step that produces its input, on each result
+// while it is still in registers. Model folds it in when nothing else reads that input:
+//   AddOperand  y = x + other    (add of two inputs, no broadcast; `other` becomes the
+//                                 producer's last input port)
+//   Slope       y = max(x, 0) + a_c min(x, 0)   (prelu, leaky_relu; a per channel or one)
+// The producer computes the same floats as the two steps did.
+struct EpilogueStage {
+    enum class Kind { AddOperand, Slope } kind = Kind::AddOperand;
+    Tensor slope; // Slope: [C] or [1]
+};
+
 class Op {
 public:
     virtual ~Op() = default;
@@ -62,6 +74,13 @@ public:
 
     // Takes memory (see Arena). Called twice per stream: sizing pass, then real pass.
     virtual void prepare(Arena& arena, const PrepareInfo& info) = 0;
+
+    // This (planned) op as an epilogue stage of its producer, or nothing (the default).
+    virtual std::optional<EpilogueStage> as_epilogue_stage() const { return std::nullopt; }
+
+    // Takes `stage` into this (planned) op's outputs, after the stages it took before; false,
+    // changing nothing, when it cannot.
+    virtual bool absorb(const EpilogueStage&) { return false; }
 
     // Called after the state region has been zeroed; sets non-zero initial state if any.
     virtual void reset() noexcept {}
