@@ -4,6 +4,7 @@
 // the same order without fused multiply-add). Shapes cover row counts that are not multiples of
 // the 16-row panels, every frame-group remainder and blocks longer than one frame chunk.
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "../../core/src/kernels/mac.hpp"
 #include "../../core/src/kernels/norm_rows.hpp"
 #include "../../core/src/kernels/packed_linear.hpp"
+#include "../../core/src/kernels/slope.hpp"
 
 namespace rill {
 namespace {
@@ -63,6 +65,48 @@ TEST(PackedLinear, MatchesDirectSumAndScalarBitForBit) {
                     if (avx2_available())
                         EXPECT_EQ(y0[i], y1[i]) << rows << "x" << cols << " n=" << n;
                 }
+        }
+    }
+}
+
+TEST(PackedLinear, EpilogueMatchesTheSeparateStepsInBothSets) {
+    // y = slope(Wx + b + add, a): the same bits as the linear, then the add, then slope(), in
+    // both sets (memcmp: the sign of a zero and NaN count), with zeros, -0, NaN and inf among
+    // the inputs and frame counts around the 8-frame transposes.
+    std::mt19937 rng(7);
+    const size_t shapes[][3] = {{16, 8, 8}, {17, 3, 7}, {40, 33, 13}, {24, 16, 150}, {9, 5, 1}};
+    for (const auto& sh : shapes) {
+        const size_t rows = sh[0], cols = sh[1], n = sh[2], xs = n + 1, ys = n + 2, as = n + 3;
+        auto w = random_vector(rng, rows * cols), b = random_vector(rng, rows);
+        auto x = random_vector(rng, cols * xs), add = random_vector(rng, rows * as);
+        auto slopes = random_vector(rng, rows);
+        // row 0: -0 + sum of -0 * x (x >= 0) is -0, plus a -0 from the add, into a positive slope
+        b[0] = -0.0f;
+        slopes[0] = 0.5f;
+        for (size_t c = 0; c < cols; ++c)
+            w[c] = -0.0f;
+        for (float& v : x)
+            v = std::abs(v);
+        for (size_t t = 0; t < n; ++t)
+            add[t] = t % 3 == 0 ? -0.0f : t % 3 == 1 ? NAN : -INFINITY;
+        const PackedMatrix m = pack_matrix(w.data(), rows, cols, cols, b.data());
+        for (size_t count : {rows, size_t{1}}) {
+            std::vector<float> expected(rows * ys, -7.0f);
+            packed_linear_kernels(Isa::Scalar).apply(m, x.data(), xs, expected.data(), ys, n,
+                                                     nullptr, {});
+            for (size_t o = 0; o < rows; ++o)
+                for (size_t t = 0; t < n; ++t) {
+                    float& v = expected[o * ys + t];
+                    v = slope(v + add[o * as + t], slopes[count > 1 ? o : 0]);
+                }
+            const LinearEpilogue e{add.data(), as, slopes.data(), count};
+            for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+                std::vector<float> y(rows * ys, -7.0f);
+                std::vector<float> pack(PackedLinearKernels::pack_floats(cols, n));
+                packed_linear_kernels(isa).apply(m, x.data(), xs, y.data(), ys, n, pack.data(), e);
+                EXPECT_EQ(std::memcmp(y.data(), expected.data(), y.size() * sizeof(float)), 0)
+                    << rows << "x" << cols << " n=" << n << " slopes " << count;
+            }
         }
     }
 }

@@ -128,33 +128,103 @@ void pack_chunk(const float* x, size_t xs, size_t cols, size_t frames, float* pa
     }
 }
 
-// The loop nest shared by both sets: chunks of frames, panels, groups of up to kFrames frames; each
-// tile's sums are written to the rows and frames they belong to.
-// The epilogue on a tile's sums (rows o0 .. o0 + kRows of frames t .. t + nr), before they are
-// stored: the add row by row, then the slope over each frame's 16 rows (a loop that
-// vectorises; a scalar one branched on the signs).
-void finish_tile(float (*sums)[kRows], size_t rows, size_t nr, size_t o0, size_t t,
-                 const LinearEpilogue& e) {
-    if (e.add)
-        for (size_t r = 0; r < rows; ++r) {
-            const float* add = e.add + (o0 + r) * e.add_stride + t;
-            for (size_t j = 0; j < nr; ++j)
-                sums[j][r] += add[j];
-        }
+// The epilogue on one stored row (frames t0 .. t0 + n of output row o), in place: the add, then
+// the slope, each a contiguous loop that vectorises.
+void finish_row(float* yr, size_t n, size_t o, size_t t0, const LinearEpilogue& e) {
+    if (e.add) {
+        const float* add = e.add + o * e.add_stride + t0;
+        for (size_t t = 0; t < n; ++t)
+            yr[t] += add[t];
+    }
     if (e.slope) {
-        float a[kRows] = {};
-        for (size_t r = 0; r < rows; ++r)
-            a[r] = e.slope[e.slope_count > 1 ? o0 + r : 0];
-        for (size_t j = 0; j < nr; ++j)
-            for (size_t r = 0; r < kRows; ++r)
-                sums[j][r] = slope(sums[j][r], a[r]);
+        const float a = e.slope[e.slope_count > 1 ? o : 0];
+        for (size_t t = 0; t < n; ++t)
+            yr[t] = slope(yr[t], a);
     }
 }
 
-template <Tile tile>
+// (staged sums [frame][row] of one panel over a chunk, rows, frames, first output row o0, first
+//  frame t0, y at row o0 and frame t0, ys, epilogue): the rows written out with the epilogue.
+using Store = void (*)(const float (*)[kRows], size_t, size_t, size_t, size_t, float*, size_t,
+                       const LinearEpilogue&);
+
+void store_scalar(const float (*staged)[kRows], size_t rows, size_t frames, size_t o0, size_t t0,
+                  float* y, size_t ys, const LinearEpilogue& e) {
+    for (size_t r = 0; r < rows; ++r) {
+        float* yr = y + r * ys;
+        for (size_t t = 0; t < frames; ++t)
+            yr[t] = staged[t][r];
+        finish_row(yr, frames, o0 + r, t0, e);
+    }
+}
+
+#ifdef RILL_HAVE_AVX2_PACKED
+// v[i] (lane k) -> v[k] (lane i).
+__attribute__((target("avx2"), always_inline)) inline void transpose8(__m256 (&v)[8]) {
+    const __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    v[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    v[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    v[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    v[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    v[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    v[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    v[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    v[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// slope() of kernels/slope.hpp on 8 lanes, the same floats: max_ps(0, x) is 0 > x ? 0 : x and
+// min_ps(0, x) is 0 < x ? 0 : x, as std::max(x, 0) and std::min(x, 0) (NaN and -0 kept).
+__attribute__((target("avx2"), always_inline)) inline __m256 slope8(__m256 x, __m256 a) {
+    const __m256 zero = _mm256_setzero_ps();
+    return _mm256_add_ps(_mm256_max_ps(zero, x), _mm256_mul_ps(a, _mm256_min_ps(zero, x)));
+}
+
+// 8 x 8 blocks of the staged sums transposed in registers, the epilogue applied, rows stored 8
+// frames at a time; the last frames % 8 as in store_scalar.
+__attribute__((target("avx2"))) void store_avx2(const float (*staged)[kRows], size_t rows,
+                                                size_t frames, size_t o0, size_t t0, float* y,
+                                                size_t ys, const LinearEpilogue& e) {
+    const size_t full = frames / 8 * 8;
+    for (size_t r0 = 0; r0 < rows; r0 += 8) {
+        const size_t nrows = std::min<size_t>(8, rows - r0);
+        for (size_t t = 0; t < full; t += 8) {
+            __m256 v[8];
+            for (size_t i = 0; i < 8; ++i)
+                v[i] = _mm256_loadu_ps(staged[t + i] + r0);
+            transpose8(v);
+            for (size_t k = 0; k < nrows; ++k) {
+                const size_t o = o0 + r0 + k;
+                __m256 w = v[k];
+                if (e.add)
+                    w = _mm256_add_ps(w, _mm256_loadu_ps(e.add + o * e.add_stride + t0 + t));
+                if (e.slope)
+                    w = slope8(w, _mm256_set1_ps(e.slope[e.slope_count > 1 ? o : 0]));
+                _mm256_storeu_ps(y + (r0 + k) * ys + t, w);
+            }
+        }
+        for (size_t k = 0; k < nrows && full < frames; ++k) {
+            float* yr = y + (r0 + k) * ys;
+            for (size_t t = full; t < frames; ++t)
+                yr[t] = staged[t][r0 + k];
+            finish_row(yr + full, frames - full, o0 + r0 + k, t0 + full, e);
+        }
+    }
+}
+#endif
+
+// The loop nest shared by both sets: chunks of frames, panels, groups of up to kFrames frames.
+// The tiles' sums are staged [frame][row] for the panel's whole chunk, then stored row by row.
+template <Tile tile, Store store>
 void apply(const PackedMatrix& m, const float* x, size_t xs, float* y, size_t ys, size_t n,
            float* pack, const LinearEpilogue& epilogue) {
-    float sums[kFrames][kRows];
+    alignas(64) float staged[kChunk][kRows];
     for (size_t t0 = 0; t0 < n; t0 += kChunk) {
         const size_t t_end = std::min(n, t0 + kChunk);
         if (pack)
@@ -172,23 +242,20 @@ void apply(const PackedMatrix& m, const float* x, size_t xs, float* y, size_t ys
                 const size_t ahead_cols =
                     g > 0 || groups == 1 ? std::min(share, m.cols - requested) : 0;
                 const float* xg = pack ? pack + (t - t0) * m.cols : x + t;
-                tile(m.panel(q), m.bias(q), m.cols, xg, pack ? nr : xs, nr, sums, t == t0,
-                     share > 0 ? m.panel(q + 1) + requested * kRows : nullptr, ahead_cols);
+                tile(m.panel(q), m.bias(q), m.cols, xg, pack ? nr : xs, nr, staged + (t - t0),
+                     t == t0, share > 0 ? m.panel(q + 1) + requested * kRows : nullptr,
+                     ahead_cols);
                 requested += ahead_cols;
-                finish_tile(sums, rows, nr, q * kRows, t, epilogue);
-                for (size_t r = 0; r < rows; ++r) {
-                    float* yr = y + (q * kRows + r) * ys + t;
-                    for (size_t j = 0; j < nr; ++j)
-                        yr[j] = sums[j][r];
-                }
             }
+            store(staged, rows, t_end - t0, q * kRows, t0, y + q * kRows * ys + t0, ys,
+                  epilogue);
         }
     }
 }
 
-const PackedLinearKernels kScalar{Isa::Scalar, apply<tile_scalar>};
+const PackedLinearKernels kScalar{Isa::Scalar, apply<tile_scalar, store_scalar>};
 #ifdef RILL_HAVE_AVX2_PACKED
-const PackedLinearKernels kAvx2{Isa::Avx2, apply<tile_avx2_any>};
+const PackedLinearKernels kAvx2{Isa::Avx2, apply<tile_avx2_any, store_avx2>};
 #endif
 
 } // namespace
