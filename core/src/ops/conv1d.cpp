@@ -22,6 +22,7 @@
 
 #include "../kernels/mac.hpp"
 #include "../kernels/packed_linear.hpp"
+#include "../kernels/slope.hpp"
 #include "conv_attrs.hpp"
 #include "sliding_input.hpp"
 
@@ -75,32 +76,60 @@ public:
         col_ = arena.scratch<float>(span * (packed_ ? kColumns : 1));
     }
 
+    // A following prelu / leaky_relu (Op::absorb): applied to each output row as it is computed.
+    bool absorb(const EpilogueStage& stage) override {
+        const size_t count = static_cast<size_t>(stage.slope.numel());
+        if (stage.kind != EpilogueStage::Kind::Slope || slope_.data ||
+            (count != 1 && count != static_cast<size_t>(a_.out_channels(false))))
+            return false;
+        slope_ = stage.slope;
+        return true;
+    }
+
     void process(const ConstView* in, const View* out, size_t n, size_t n_out,
                  const ProcessContext&) noexcept override {
         if (pointwise()) {
+            LinearEpilogue e;
+            e.slope = slope_.data;
+            e.slope_count = static_cast<size_t>(slope_.numel());
             packed_kernels_->apply(*packed_, in[0].data, in[0].stride, out[0].data, out[0].stride,
-                                   n, pack_, {});
+                                   n, pack_, e);
             return;
         }
-        input_.load(in[0], n);
+        correlate(in[0], out[0], n, n_out);
+        if (slope_.data)
+            for (uint32_t o = 0; o < out[0].channels; ++o) {
+                float* y = out[0].channel(o);
+                const float a = slope_.data[slope_.numel() > 1 ? o : 0];
+                for (size_t t = 0; t < n_out; ++t)
+                    y[t] = slope(y[t], a);
+            }
+    }
+
+private:
+    static constexpr size_t kColumns = 96; // outputs gathered per im2col pass
+
+    // The convolution of the cached input with the block (every path but pointwise).
+    void correlate(const ConstView& in, const View& out, size_t n, size_t n_out) noexcept {
+        input_.load(in, n);
         const int64_t cout = a_.out_channels(false), cin_g = a_.weight.shape[1];
         const int64_t cout_g = cout / a_.groups, k = a_.kernel;
         const size_t s = static_cast<size_t>(a_.stride), d = static_cast<size_t>(a_.dilation);
         if (packed_) {
-            correlate_packed(out[0], n_out, static_cast<size_t>(cin_g), static_cast<size_t>(k),
-                             d, s);
+            correlate_packed(out, n_out, static_cast<size_t>(cin_g), static_cast<size_t>(k), d,
+                             s);
             input_.commit();
             return;
         }
         if (cin_g == 1 && cout == a_.groups && s == 1) { // depthwise
-            mac_->depthwise(out[0].data, out[0].stride, input_.channel(0) + phase_,
+            mac_->depthwise(out.data, out.stride, input_.channel(0) + phase_,
                             input_.channel_stride(), a_.weight.data, a_.bias_data(),
                             static_cast<size_t>(cout), static_cast<size_t>(k), d, n_out);
             input_.commit();
             return;
         }
         if (n_out < kShortBlock) {
-            correlate_by_frame(*mac_, out[0].data, out[0].stride, input_.channel(0) + phase_,
+            correlate_by_frame(*mac_, out.data, out.stride, input_.channel(0) + phase_,
                                input_.channel_stride(), a_.weight.data, a_.bias_data(),
                                static_cast<size_t>(cout), static_cast<size_t>(cin_g),
                                static_cast<size_t>(a_.groups), static_cast<size_t>(k), d, s, n_out,
@@ -109,7 +138,7 @@ public:
             return;
         }
         for (int64_t o = 0; o < cout; ++o) {
-            float* y = out[0].channel(static_cast<uint32_t>(o));
+            float* y = out.channel(static_cast<uint32_t>(o));
             const float b = a_.bias_data() ? a_.bias_data()[o] : 0.0f;
             std::fill_n(y, n_out, b);
             const int64_t g = o / cout_g;
@@ -119,9 +148,6 @@ public:
         }
         input_.commit();
     }
-
-private:
-    static constexpr size_t kColumns = 96; // outputs gathered per im2col pass
 
     bool pointwise() const noexcept { return packed_ && a_.kernel == 1 && a_.stride == 1; }
 
@@ -158,6 +184,7 @@ private:
     const PackedLinearKernels* packed_kernels_ = nullptr;
     float* col_ = nullptr; // im2col columns (dense) or one frame's receptive field (short blocks)
     float* pack_ = nullptr; // the pointwise product's regrouped inputs (scratch)
+    Tensor slope_;          // a folded prelu's slopes, or none
 };
 
 } // namespace
