@@ -87,7 +87,35 @@ Stream::Stream(std::shared_ptr<const Model> model, const StreamSpec& spec)
                 boundaries_.push_back(Boundary{static_cast<uint32_t>(s), i, step.out_buffers[i], true});
         }
     }
+    plan_handoffs();
     reset();
+}
+
+// A buffer read by one step only (not a whole-chunk buffer) is a hand-off: its consumer may
+// name where its producer writes it (Op::input_destination), e.g. straight into a convolution's
+// cache, which saves the consumer a copy per block.
+void Stream::plan_handoffs() {
+    const Model& m = *model_;
+    std::vector<int> readers(m.buffers().size(), 0);
+    for (const auto& step : m.steps())
+        for (uint32_t b : step.in_buffers)
+            ++readers[b];
+    handoff_of_.assign(ops_.size(), -1);
+    for (size_t s = 0; s < ops_.size(); ++s) {
+        const auto& out = m.steps()[s].out_buffers;
+        if (out.size() != 1 || readers[out[0]] != 1 || whole_chunk(out[0]))
+            continue;
+        for (size_t c = s + 1; c < ops_.size(); ++c) {
+            const auto& in = m.steps()[c].in_buffers;
+            const auto it = std::find(in.begin(), in.end(), out[0]);
+            if (it == in.end())
+                continue;
+            handoff_of_[s] = static_cast<int32_t>(handoffs_.size());
+            handoffs_.push_back(Handoff{static_cast<uint32_t>(c),
+                                        static_cast<uint32_t>(it - in.begin()), out[0]});
+            break;
+        }
+    }
 }
 
 Stream::~Stream() {
@@ -208,6 +236,14 @@ void Stream::run_piece(size_t offset, size_t frames) noexcept {
         const size_t in_frames =
             step.in_buffers.empty() ? frames : frames_at(step.in_buffers[0], frames);
         const size_t out_frames = frames_at(step.out_buffers[0], frames);
+        if (handoff_of_[s] >= 0) {
+            const Handoff& h = handoffs_[static_cast<size_t>(handoff_of_[s])];
+            View to = ops_[h.consumer]->input_destination(h.slot, out_frames);
+            if (!to.data)
+                to = buffers_[h.buffer];
+            step_outputs_[s][0] = to;
+            step_inputs_[h.consumer][h.slot] = to;
+        }
         ops_[s]->process(step_inputs_[s].data(), step_outputs_[s].data(), in_frames, out_frames, ctx);
     }
     // Frames before the graph latency are "negative time": make them silent.

@@ -86,6 +86,11 @@ public:
         return true;
     }
 
+    // The block straight into the cached history (a pointwise conv keeps none).
+    View input_destination(uint32_t, size_t frames) noexcept override {
+        return pointwise() ? View{} : input_.destination(frames);
+    }
+
     void process(const ConstView* in, const View* out, size_t n, size_t n_out,
                  const ProcessContext&) noexcept override {
         if (pointwise()) {

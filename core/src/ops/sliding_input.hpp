@@ -31,25 +31,23 @@ public:
         preroll_.seen = arena.state<int64_t>(1);
     }
 
-    // Appends `in` (its pre-roll part as zeros) after the history.
+    // Where the next block of n frames goes (after the history): a producer may write it there
+    // (Op::input_destination), and load() then finds it in place.
+    View destination(size_t n) noexcept {
+        return View{buffer_ + make_room(n), channels_, stride_};
+    }
+
+    // Appends `in` (its pre-roll part as zeros) after the history, unless it is already there.
     void load(const ConstView& in, size_t n) noexcept {
-        size_t pos = static_cast<size_t>(*pos_);
-        if (pos < history_)
-            pos = history_; // fresh state: the zeroed front is the (silent) history
-        if (pos + n > stride_) {
-            for (uint32_t c = 0; c < channels_; ++c) {
-                float* b = buffer_ + c * stride_;
-                std::memmove(b, b + pos - history_, history_ * sizeof(float));
-            }
-            pos = history_;
-        }
+        const size_t pos = make_room(n);
+        const bool in_place = in.data == buffer_ + pos && in.stride == stride_;
         const size_t skip = preroll_.consume(n);
         for (uint32_t c = 0; c < channels_; ++c) {
             float* b = buffer_ + c * stride_ + pos;
             std::fill_n(b, skip, 0.0f);
-            std::copy_n(in.channel(c) + skip, n - skip, b + skip);
+            if (!in_place)
+                std::copy_n(in.channel(c) + skip, n - skip, b + skip);
         }
-        *pos_ = static_cast<int64_t>(pos);
         loaded_ = n;
     }
 
@@ -65,6 +63,23 @@ public:
     void commit() noexcept { *pos_ += static_cast<int64_t>(loaded_); }
 
 private:
+    // The block's start in each channel row, the history moved back to the front first when n
+    // more frames would not fit.
+    size_t make_room(size_t n) noexcept {
+        size_t pos = static_cast<size_t>(*pos_);
+        if (pos < history_)
+            pos = history_; // fresh state: the zeroed front is the (silent) history
+        if (pos + n > stride_) {
+            for (uint32_t c = 0; c < channels_; ++c) {
+                float* b = buffer_ + c * stride_;
+                std::memmove(b, b + pos - history_, history_ * sizeof(float));
+            }
+            pos = history_;
+        }
+        *pos_ = static_cast<int64_t>(pos);
+        return pos;
+    }
+
     uint32_t channels_ = 0;
     size_t history_ = 0, stride_ = 0, loaded_ = 0;
     float* buffer_ = nullptr;

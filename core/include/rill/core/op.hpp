@@ -82,6 +82,12 @@ public:
     // changing nothing, when it cannot.
     virtual bool absorb(const EpilogueStage&) { return false; }
 
+    // Where input `input`'s next `frames` frames should be written, so that this op finds them
+    // in place instead of copying them (e.g. after a convolution's cached history); an empty
+    // view (the default) leaves the stream's buffer. The stream asks just before the input's
+    // producer runs, when this op is that buffer's only reader; real-time safe.
+    virtual View input_destination(uint32_t /*input*/, size_t /*frames*/) noexcept { return {}; }
+
     // Called after the state region has been zeroed; sets non-zero initial state if any.
     virtual void reset() noexcept {}
 

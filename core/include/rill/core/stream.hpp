@@ -57,6 +57,7 @@ private:
     struct Fifo; // counters in the state region
     void run_graph(size_t frames) noexcept;
     void run_piece(size_t offset, size_t frames) noexcept;
+    void plan_handoffs();
     void assign_buffers(Arena& arena);
     size_t frames_at(uint32_t buffer, size_t input_frames) const;
     size_t choose_piece(size_t hop) const;
@@ -75,6 +76,11 @@ private:
         bool output;
     };
     std::vector<Boundary> boundaries_;
+    struct Handoff {       // a buffer with one reader, which may name where it is to be written
+        uint32_t consumer, slot, buffer;
+    };
+    std::vector<int32_t> handoff_of_; // per step: index into handoffs_ of its output, or -1
+    std::vector<Handoff> handoffs_;
     std::vector<View> buffers_;      // one per model buffer (scratch)
     std::vector<std::vector<ConstView>> step_inputs_;
     std::vector<std::vector<View>> step_outputs_;
