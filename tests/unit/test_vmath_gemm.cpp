@@ -62,6 +62,42 @@ TEST(VecMath, ExpAndLogMatchTheLibraryToAFewUlp) {
     EXPECT_EQ(out[5], 1.0f);
 }
 
+TEST(VecMath, ErfMatchesTheLibraryWithinTheFittedError) {
+    // Every 2^-12 over [-8, 8] and the specials; the fit's figures (vmath.cpp) with headroom.
+    std::vector<float> x;
+    for (int i = -8 * 4096; i <= 8 * 4096; ++i)
+        x.push_back(static_cast<float>(i) / 4096.0f);
+    const float inf = std::numeric_limits<float>::infinity();
+    for (float v : {-0.0f, 1e-30f, -1e-38f, 3.9f, 10.0f, 1e30f, inf, -inf})
+        x.push_back(v);
+    x.push_back(std::numeric_limits<float>::quiet_NaN());
+    for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+        const VecMath& vm = vec_math(isa);
+        std::vector<float> y(x.size());
+        vm.erf(y.data(), x.data(), x.size());
+        double worst_abs = 0, worst_rel = 0;
+        for (size_t i = 0; i + 1 < x.size(); ++i) {
+            const double ref = std::erf(static_cast<double>(x[i]));
+            worst_abs = std::max(worst_abs, std::abs(y[i] - ref));
+            if (std::abs(x[i]) < 0.75f && x[i] != 0.0f)
+                worst_rel = std::max(worst_rel, std::abs(y[i] - ref) / std::abs(ref));
+            EXPECT_EQ(std::signbit(y[i]), std::signbit(x[i])) << x[i];
+        }
+        EXPECT_LE(worst_abs, 2.5e-7) << "isa " << int(isa);
+        EXPECT_LE(worst_rel, 3e-7) << "isa " << int(isa);
+        EXPECT_TRUE(std::isnan(y.back()));
+        std::vector<float> g(x.size());
+        gelu(vm, x.data(), g.data(), x.size() - 1);
+        for (size_t i = 0; i + 1 < x.size(); ++i) {
+            const double v = x[i];
+            if (!std::isfinite(v))
+                continue;
+            const double ref = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+            EXPECT_NEAR(g[i], ref, 3e-7 * std::max(1.0, std::abs(v))) << v;
+        }
+    }
+}
+
 TEST(VecMath, GateTransformsAreStableAtTheExtremes) {
     for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
         const VecMath& vm = vec_math(isa);

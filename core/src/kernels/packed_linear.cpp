@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "slope.hpp"
+#include "transpose8.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -159,26 +160,6 @@ void store_scalar(const float (*staged)[kRows], size_t rows, size_t frames, size
 }
 
 #ifdef RILL_HAVE_AVX2_PACKED
-// v[i] (lane k) -> v[k] (lane i).
-__attribute__((target("avx2"), always_inline)) inline void transpose8(__m256 (&v)[8]) {
-    const __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
-    const __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
-    const __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
-    const __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
-    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    v[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-    v[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-    v[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-    v[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-    v[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-    v[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    v[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-    v[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
 // slope() of kernels/slope.hpp on 8 lanes, the same floats: max_ps(0, x) is 0 > x ? 0 : x and
 // min_ps(0, x) is 0 < x ? 0 : x, as std::max(x, 0) and std::min(x, 0) (NaN and -0 kept).
 __attribute__((target("avx2"), always_inline)) inline __m256 slope8(__m256 x, __m256 a) {
@@ -195,7 +176,7 @@ __attribute__((target("avx2"))) void store_avx2(const float (*staged)[kRows], si
     for (size_t r0 = 0; r0 < rows; r0 += 8) {
         const size_t nrows = std::min<size_t>(8, rows - r0);
         for (size_t t = 0; t < full; t += 8) {
-            __m256 v[8];
+            __m256 v[8]; // frames t.. of rows r0.., then rows r0.. of frames t..
             for (size_t i = 0; i < 8; ++i)
                 v[i] = _mm256_loadu_ps(staged[t + i] + r0);
             transpose8(v);

@@ -23,6 +23,10 @@ void log1p_exp_neg_abs_scalar(float* y, const float* x, size_t n) {
     for (size_t i = 0; i < n; ++i)
         y[i] = std::log1p(std::exp(-std::fabs(x[i])));
 }
+void erf_scalar(float* y, const float* x, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+        y[i] = std::erf(x[i]);
+}
 
 #ifdef RILL_HAVE_AVX2_VMATH
 // exp(x) = 2^m exp(r), m = round(x / ln 2), r = x - m ln 2 (two-part ln 2), exp(r) by a degree-6
@@ -114,6 +118,49 @@ __attribute__((target("avx2,fma"))) void log_avx2(float* y, const float* x, size
 #endif
 
 #ifdef RILL_HAVE_AVX2_VMATH
+// erf(x) = sign(x) erf(z), z = |x|, in two pieces whose coefficients were fitted here (weighted
+// least squares, iterated toward minimax, against scipy's erf/erfc in double):
+//   z < 0.75:  erf(z) = z Q(z^2), Q of degree 5        (relative error 1.7e-7 in float)
+//   z >= 0.75: erf(z) = 1 - t exp(-z^2 + P(t)), t = 1 / (1 + 0.7 z), P of degree 5
+//              (absolute error 1.1e-7 in float; the first form loses the small values to
+//              cancellation, the second the large ones to rounding)
+// NaN stays NaN, +-inf gives +-1.
+__attribute__((target("avx2,fma"))) inline __m256 erf8(__m256 x) {
+    const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
+    const __m256 z = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    const __m256 u = _mm256_mul_ps(z, z);
+    __m256 q = _mm256_set1_ps(-6.82033016346395e-4f);
+    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(5.123679991811514e-3f));
+    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(-2.683890052139759e-2f));
+    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(1.1283455789089203e-1f));
+    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(-3.76126229763031e-1f));
+    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(1.1283791065216064f));
+    const __m256 small = _mm256_mul_ps(z, q);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.7f), z, one));
+    __m256 p = _mm256_set1_ps(-2.6666508987545967e-2f);
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(3.9344993233680725e-1f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.015453815460205f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(6.640030145645142e-1f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(9.065782427787781e-1f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-9.205600619316101e-1f));
+    // exp8 saturates to 0 below -87.3; -inf (z = inf) included.
+    const __m256 e = exp8(_mm256_max_ps(_mm256_sub_ps(p, u), _mm256_set1_ps(-100.0f)));
+    const __m256 large = _mm256_fnmadd_ps(t, e, one);
+    const __m256 r = _mm256_blendv_ps(large, small, _mm256_cmp_ps(z, _mm256_set1_ps(0.75f),
+                                                                    _CMP_LT_OQ));
+    return _mm256_or_ps(r, sign);
+}
+
+__attribute__((target("avx2,fma"))) void erf_avx2(float* y, const float* x, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, erf8(_mm256_loadu_ps(x + i)));
+    erf_scalar(y + i, x + i, n - i);
+}
+#endif
+
+#ifdef RILL_HAVE_AVX2_VMATH
 // log1p(e), e = exp(-|x|) in (0, 1]: u = 1 + e is in (1, 2] (always normal), and
 // log1p(e) = log(u) - ((u - 1) - e) / u corrects the rounding of u for small e.
 __attribute__((target("avx2,fma"))) void log1p_exp_neg_abs_avx2(float* y, const float* x,
@@ -135,9 +182,9 @@ __attribute__((target("avx2,fma"))) void log1p_exp_neg_abs_avx2(float* y, const 
 }
 #endif
 
-const VecMath kScalar{Isa::Scalar, exp_scalar, log_scalar, log1p_exp_neg_abs_scalar};
+const VecMath kScalar{Isa::Scalar, exp_scalar, log_scalar, log1p_exp_neg_abs_scalar, erf_scalar};
 #ifdef RILL_HAVE_AVX2_VMATH
-const VecMath kAvx2{Isa::Avx2, exp_avx2, log_avx2, log1p_exp_neg_abs_avx2};
+const VecMath kAvx2{Isa::Avx2, exp_avx2, log_avx2, log1p_exp_neg_abs_avx2, erf_avx2};
 #endif
 
 } // namespace
@@ -171,5 +218,17 @@ void gate_inplace(const VecMath& vm, float* x, size_t n, float sign) {
 void log_sigmoid_inplace(const VecMath& vm, float* x, size_t n) { gate_inplace(vm, x, n, -1.0f); }
 
 void softplus_inplace(const VecMath& vm, float* x, size_t n) { gate_inplace(vm, x, n, 1.0f); }
+
+void gelu(const VecMath& vm, const float* x, float* y, size_t n) {
+    float t[256];
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        const size_t m = std::min<size_t>(256, n - i0);
+        for (size_t i = 0; i < m; ++i)
+            t[i] = x[i0 + i] * 0.70710678118654752f;
+        vm.erf(t, t, m);
+        for (size_t i = 0; i < m; ++i)
+            y[i0 + i] = 0.5f * x[i0 + i] * (1.0f + t[i]);
+    }
+}
 
 } // namespace rill

@@ -18,6 +18,7 @@
 #include "rill/core/op.hpp"
 
 #include "../kernels/slope.hpp"
+#include "../kernels/vmath.hpp"
 #include "families.hpp"
 #include "port_checks.hpp"
 
@@ -26,7 +27,6 @@ namespace {
 
 float relu(float x, float) { return x > 0.0f ? x : 0.0f; }
 float leaky(float x, float a) { return slope(x, a); }
-float gelu_erf(float x, float) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
 float gelu_tanh(float x, float) {
     const float k = 0.79788456080286536f; // sqrt(2 / pi)
     return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
@@ -49,6 +49,9 @@ void apply_channel(const float* x, float* y, size_t n, float a) {
         y[t] = F(x[t], a);
 }
 
+// GELU with erf from the vector math set (kernels/vmath.hpp).
+void gelu_channel(const float* x, float* y, size_t n, float) { gelu(vec_math(), x, y, n); }
+
 // Where an activation's parameter comes from.
 enum class ParamSource { None, Attr, Weight };
 
@@ -65,7 +68,7 @@ const ActivationSpec kActivations[] = {
     {"relu", apply_channel<relu>},
     {"leaky_relu", apply_channel<leaky>, ParamSource::Attr, "negative_slope", 0.01},
     {"prelu", apply_channel<leaky>, ParamSource::Weight, "weight", 0.0, true},
-    {"gelu", apply_channel<gelu_erf>}, // "approximate" picks gelu_tanh, see make()
+    {"gelu", gelu_channel}, // "approximate" picks gelu_tanh, see make()
     {"silu", apply_channel<silu>},
     {"tanh", apply_channel<tanh_fn>},
     {"sigmoid", apply_channel<sigmoid>},

@@ -124,6 +124,8 @@ void unary_apply(UnaryFn f, float a, float b, const VecMath& vm, const float* x,
     case UnaryFn::HardSwish: hard_swish_loop(x, y, n); return;
     case UnaryFn::LeakyRelu: leaky_loop(x, y, n, a); return;
     case UnaryFn::Sigmoid: sigmoid_loop(vm, x, y, n, 1.0f); return;
+    case UnaryFn::Erf: vm.erf(y, x, static_cast<size_t>(n)); return;
+    case UnaryFn::Gelu: gelu(vm, x, y, static_cast<size_t>(n)); return;
     case UnaryFn::Tanh:
         sigmoid_loop(vm, x, y, n, 2.0f);
         for (int64_t i = 0; i < n; ++i)
