@@ -171,8 +171,10 @@ TEST(NormRows, SetsAgreeBitForBit) {
             dev[i].assign(n, 0.0);
             k.deviations(x.data(), xs, channels, n, s1[i].data(), dev[i].data());
             y[i].assign(channels * xs, 0.0f);
-            k.normalize(x.data(), xs, y[i].data(), xs, channels, n, s1[i].data(), s2[i].data(),
-                        w.data(), b.data());
+            std::vector<float> hi(n), lo(n), scale(n);
+            NormKernels::split(s1[i].data(), s2[i].data(), n, hi.data(), lo.data(), scale.data());
+            k.normalize(x.data(), xs, y[i].data(), xs, channels, n, hi.data(), lo.data(),
+                        scale.data(), w.data(), b.data());
         }
         for (size_t t = 0; t < n; ++t) {
             double e1 = 0.5, e2 = 0.25;

@@ -37,15 +37,16 @@ __attribute__((always_inline)) inline void deviations_body(const float* x, size_
 
 __attribute__((always_inline)) inline void normalize_body(const float* x, size_t xs, float* y,
                                                           size_t ys, size_t channels, size_t n,
-                                                          const double* __restrict mean,
-                                                          const double* __restrict scale,
+                                                          const float* __restrict mean_hi,
+                                                          const float* __restrict mean_lo,
+                                                          const float* __restrict scale,
                                                           const float* w, const float* b) {
     for (size_t c = 0; c < channels; ++c) {
         const float* __restrict xc = x + c * xs;
         float* __restrict yc = y + c * ys;
-        const double wc = w ? w[c] : 1.0, bc = b ? b[c] : 0.0;
+        const float wc = w ? w[c] : 1.0f, bc = b ? b[c] : 0.0f;
         for (size_t t = 0; t < n; ++t)
-            yc[t] = static_cast<float>((xc[t] - mean[t]) * scale[t] * wc + bc);
+            yc[t] = ((xc[t] - mean_hi[t]) - mean_lo[t]) * scale[t] * wc + bc;
     }
 }
 
@@ -58,8 +59,9 @@ void deviations_scalar(const float* x, size_t xs, size_t channels, size_t n, con
     deviations_body(x, xs, channels, n, mean, s2);
 }
 void normalize_scalar(const float* x, size_t xs, float* y, size_t ys, size_t channels, size_t n,
-                      const double* mean, const double* scale, const float* w, const float* b) {
-    normalize_body(x, xs, y, ys, channels, n, mean, scale, w, b);
+                      const float* mean_hi, const float* mean_lo, const float* scale,
+                      const float* w, const float* b) {
+    normalize_body(x, xs, y, ys, channels, n, mean_hi, mean_lo, scale, w, b);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -74,9 +76,10 @@ __attribute__((target("avx2"))) void deviations_avx2(const float* x, size_t xs, 
 }
 __attribute__((target("avx2"))) void normalize_avx2(const float* x, size_t xs, float* y,
                                                     size_t ys, size_t channels, size_t n,
-                                                    const double* mean, const double* scale,
-                                                    const float* w, const float* b) {
-    normalize_body(x, xs, y, ys, channels, n, mean, scale, w, b);
+                                                    const float* mean_hi, const float* mean_lo,
+                                                    const float* scale, const float* w,
+                                                    const float* b) {
+    normalize_body(x, xs, y, ys, channels, n, mean_hi, mean_lo, scale, w, b);
 }
 #endif
 
@@ -86,6 +89,15 @@ const NormKernels kAvx2{Isa::Avx2, moments_avx2, deviations_avx2, normalize_avx2
 #endif
 
 } // namespace
+
+void NormKernels::split(const double* mean, const double* scale, size_t n, float* mean_hi,
+                        float* mean_lo, float* scale_f) {
+    for (size_t t = 0; t < n; ++t) {
+        mean_hi[t] = static_cast<float>(mean[t]);
+        mean_lo[t] = static_cast<float>(mean[t] - mean_hi[t]);
+        scale_f[t] = static_cast<float>(scale[t]);
+    }
+}
 
 const NormKernels& norm_kernels(Isa isa) {
 #ifdef RILL_HAVE_AVX2_NORM

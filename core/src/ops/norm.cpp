@@ -68,6 +68,9 @@ public:
         }
         mean_ = arena.scratch<double>(info.max_input_frames);
         scale_ = arena.scratch<double>(info.max_input_frames);
+        mean_hi_ = arena.scratch<float>(info.max_input_frames);
+        mean_lo_ = arena.scratch<float>(info.max_input_frames);
+        scale_f_ = arena.scratch<float>(info.max_input_frames);
         kernels_ = &norm_kernels();
     }
 
@@ -83,8 +86,10 @@ public:
                 frame_stats(in[0], c0, per_group, n);
             for (uint32_t c = c0; c < c0 + per_group; ++c)
                 std::fill_n(out[0].channel(c), skip, 0.0f);
+            NormKernels::split(mean_ + skip, scale_ + skip, n - skip, mean_hi_, mean_lo_,
+                               scale_f_);
             kernels_->normalize(in[0].channel(c0) + skip, in[0].stride, out[0].channel(c0) + skip,
-                                out[0].stride, per_group, n - skip, mean_ + skip, scale_ + skip,
+                                out[0].stride, per_group, n - skip, mean_hi_, mean_lo_, scale_f_,
                                 weight_.data ? weight_.data + c0 : nullptr,
                                 bias_.data ? bias_.data + c0 : nullptr);
         }
@@ -134,6 +139,9 @@ private:
     double* sums_ = nullptr;    // [groups][2] (state)
     double* mean_ = nullptr;    // [frames] (scratch)
     double* scale_ = nullptr;   // [frames] (scratch)
+    float* mean_hi_ = nullptr;  // the two split into floats for normalize (scratch)
+    float* mean_lo_ = nullptr;
+    float* scale_f_ = nullptr;
     const NormKernels* kernels_ = nullptr;
 };
 
