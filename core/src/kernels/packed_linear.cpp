@@ -137,11 +137,8 @@ void finish_row(float* yr, size_t n, size_t o, size_t t0, const LinearEpilogue& 
         for (size_t t = 0; t < n; ++t)
             yr[t] += add[t];
     }
-    if (e.slope) {
-        const float a = e.slope[e.slope_count > 1 ? o : 0];
-        for (size_t t = 0; t < n; ++t)
-            yr[t] = slope(yr[t], a);
-    }
+    if (e.slope)
+        slope_row(yr, n, e.slope[e.slope_count > 1 ? o : 0]);
 }
 
 // (staged sums [frame][row] of one panel over a chunk, rows, frames, first output row o0, first

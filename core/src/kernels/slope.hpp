@@ -6,11 +6,18 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 
 namespace rill {
 
 inline float slope(float x, float a) {
     return std::max(x, 0.0f) + a * std::min(x, 0.0f);
+}
+
+// y[t] = slope(y[t], a), t < n: one contiguous row in place (the loop vectorises).
+inline void slope_row(float* y, size_t n, float a) {
+    for (size_t t = 0; t < n; ++t)
+        y[t] = slope(y[t], a);
 }
 
 } // namespace rill

@@ -103,12 +103,8 @@ public:
         }
         correlate(in[0], out[0], n, n_out);
         if (slope_.data)
-            for (uint32_t o = 0; o < out[0].channels; ++o) {
-                float* y = out[0].channel(o);
-                const float a = slope_.data[slope_.numel() > 1 ? o : 0];
-                for (size_t t = 0; t < n_out; ++t)
-                    y[t] = slope(y[t], a);
-            }
+            for (uint32_t o = 0; o < out[0].channels; ++o)
+                slope_row(out[0].channel(o), n_out, slope_.data[slope_.numel() > 1 ? o : 0]);
     }
 
 private:
