@@ -1,5 +1,7 @@
 #include "mac.hpp"
 
+#include "slope.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -91,11 +93,14 @@ __attribute__((always_inline)) inline void matvec_body(const float* __restrict w
 
 float dot_scalar(const float* a, const float* b, size_t n) { return dot_body(a, b, n); }
 void depthwise_scalar(float* y, size_t ys, const float* x, size_t xs, const float* w,
-                      const float* bias, size_t channels, size_t k, size_t d, size_t n) {
+                      const float* bias, size_t channels, size_t k, size_t d, size_t n,
+                      const float* slope, size_t slope_count) {
     for (size_t c = 0; c < channels; ++c) {
         float* yc = y + c * ys;
         std::fill_n(yc, n, bias ? bias[c] : 0.0f);
         taps_body(yc, x + c * xs, 0, w + c * k, 1, k, d, 1, n);
+        if (slope)
+            slope_row(yc, n, slope[slope_count > 1 ? c : 0]);
     }
 }
 void matvec_scalar(const float* w, size_t ld, const float* v, size_t rows, size_t n, float* y) {
@@ -158,8 +163,8 @@ __attribute__((target("avx2"))) void matvec_avx2(const float* w, size_t ld, cons
 // dominated by per-channel loop overhead otherwise); the last frames through masked loads.
 __attribute__((target("avx2"))) void depthwise_avx2(float* y, size_t ys, const float* x,
                                                     size_t xs, const float* w, const float* bias,
-                                                    size_t channels, size_t k, size_t d,
-                                                    size_t n) {
+                                                    size_t channels, size_t k, size_t d, size_t n,
+                                                    const float* slope, size_t slope_count) {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n % 8)), lane);
     for (size_t c = 0; c < channels; ++c) {
@@ -167,20 +172,21 @@ __attribute__((target("avx2"))) void depthwise_avx2(float* y, size_t ys, const f
         const float* wc = w + c * k;
         float* yc = y + c * ys;
         const __m256 b = _mm256_set1_ps(bias ? bias[c] : 0.0f);
+        const __m256 a = _mm256_set1_ps(slope ? slope[slope_count > 1 ? c : 0] : 0.0f);
         size_t m = 0;
         for (; m + 8 <= n; m += 8) {
             __m256 acc = b;
             for (size_t j = 0; j < k; ++j)
                 acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(wc[j]),
                                                        _mm256_loadu_ps(xc + m + j * d)));
-            _mm256_storeu_ps(yc + m, acc);
+            _mm256_storeu_ps(yc + m, slope ? slope8(acc, a) : acc);
         }
         if (m < n) {
             __m256 acc = b;
             for (size_t j = 0; j < k; ++j)
                 acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(wc[j]),
                                                        _mm256_maskload_ps(xc + m + j * d, tail)));
-            _mm256_maskstore_ps(yc + m, tail, acc);
+            _mm256_maskstore_ps(yc + m, tail, slope ? slope8(acc, a) : acc);
         }
     }
 }

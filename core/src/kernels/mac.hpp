@@ -26,9 +26,12 @@ struct MacKernels {
     void (*matvec)(const float* w, size_t ld, const float* v, size_t rows, size_t n, float* y);
     // Depthwise (one input channel per output channel), stride 1:
     //   y[c*ys + m] = bias[c] + sum_{j < k} w[c*k + j] * x[c*xs + m + j*d],  c < channels, m < n
-    // bias first, then the taps in order (as `taps` sums); bias may be null (zeros).
+    // bias first, then the taps in order (as `taps` sums); bias may be null (zeros). Then, with
+    // `slope` (a folded prelu / leaky_relu), y = slope(y, slope[slope_count > 1 ? c : 0])
+    // (kernels/slope.hpp) before the row is stored.
     void (*depthwise)(float* y, size_t ys, const float* x, size_t xs, const float* w,
-                      const float* bias, size_t channels, size_t k, size_t d, size_t n);
+                      const float* bias, size_t channels, size_t k, size_t d, size_t n,
+                      const float* slope, size_t slope_count);
 };
 
 // One output frame at a time for short blocks (n < kShortBlock), where per-channel loops cost

@@ -7,8 +7,10 @@
 //               mean_hi = float(mean), mean_lo = float(mean - mean_hi), whose two subtractions
 //               keep x - mean accurate where x is close to the mean (a float mean cost up to
 //               5e-5 at a scale of 1 / sqrt(eps))
-// for c < channels, t < n, summed over c in order. Two sets as for MacKernels, the same body
-// compiled for the baseline and for AVX2 (no fused multiply-add), so both give the same results.
+// for c < channels, t < n, summed over c in order. Two sets as for MacKernels: the baseline
+// compiles these loops; the AVX2 set keeps slices of up to 16 (moments) or 32 (normalize)
+// frames' sums, means and scales in registers across the channels, with the same operations in
+// the same order (no fused multiply-add), so both give the same results.
 #pragma once
 
 #include <cstddef>

@@ -42,9 +42,10 @@ constexpr size_t kPrefetchCols = 64;
 // next panel's columns into L2 (`ahead`, `ahead_cols` of them, one per column computed), so its
 // first group no longer waits on L3.
 
-// The same sums with kRows = 16 rows in two vectors per frame: 2 * NR running sums.
+// The same sums with kRows = 16 rows in two vectors per frame: 2 * NR running sums, each term
+// a fused multiply-add.
 template <size_t NR, bool Prefetch>
-__attribute__((target("avx2"), always_inline)) inline void tile_avx2(
+__attribute__((target("avx2,fma"), always_inline)) inline void tile_avx2(
     const float* panel, const float* bias, size_t cols, const float* x, size_t xs,
     float (*sums)[kRows], const float* ahead, size_t ahead_cols) {
     static_assert(kRows == 16, "two 8-lane vectors per frame");
@@ -66,8 +67,8 @@ __attribute__((target("avx2"), always_inline)) inline void tile_avx2(
     #pragma GCC unroll 8
     for (size_t j = 0; j < NR; ++j) {
             const __m256 v = _mm256_broadcast_ss(xc + j);
-            lo[j] = _mm256_add_ps(lo[j], _mm256_mul_ps(w0, v));
-            hi[j] = _mm256_add_ps(hi[j], _mm256_mul_ps(w1, v));
+            lo[j] = _mm256_fmadd_ps(w0, v, lo[j]);
+            hi[j] = _mm256_fmadd_ps(w1, v, hi[j]);
         }
     }
 #pragma GCC unroll 8
@@ -78,7 +79,7 @@ __attribute__((target("avx2"), always_inline)) inline void tile_avx2(
 }
 
 template <bool Prefetch>
-__attribute__((target("avx2"))) void tile_avx2_nr(const float* panel, const float* bias,
+__attribute__((target("avx2,fma"))) void tile_avx2_nr(const float* panel, const float* bias,
                                                   size_t cols, const float* x, size_t xs,
                                                   size_t nr, float (*sums)[kRows],
                                                   const float* ahead, size_t ahead_cols) {
@@ -157,13 +158,6 @@ void store_scalar(const float (*staged)[kRows], size_t rows, size_t frames, size
 }
 
 #ifdef RILL_HAVE_AVX2_PACKED
-// slope() of kernels/slope.hpp on 8 lanes, the same floats: max_ps(0, x) is 0 > x ? 0 : x and
-// min_ps(0, x) is 0 < x ? 0 : x, as std::max(x, 0) and std::min(x, 0) (NaN and -0 kept).
-__attribute__((target("avx2"), always_inline)) inline __m256 slope8(__m256 x, __m256 a) {
-    const __m256 zero = _mm256_setzero_ps();
-    return _mm256_add_ps(_mm256_max_ps(zero, x), _mm256_mul_ps(a, _mm256_min_ps(zero, x)));
-}
-
 // 8 x 8 blocks of the staged sums transposed in registers, the epilogue applied, rows stored 8
 // frames at a time; the last frames % 8 as in store_scalar.
 __attribute__((target("avx2"))) void store_avx2(const float (*staged)[kRows], size_t rows,

@@ -11,7 +11,7 @@
 // Dense convolutions (groups 1, at least 16 output channels) gather the windows of up to
 // kColumns outputs (im2col: row c*k + j holds x[c, m*s + j*d]) and multiply them with the weight
 // packed at load (kernels/packed_linear.hpp); the sums run in the same order as the per-channel
-// path, so both give the same results. A pointwise one (k 1, stride 1) keeps no history and reads
+// path (equal to rounding: the packed AVX2 product fuses each multiply-add). A pointwise one (k 1, stride 1) keeps no history and reads
 // its input where it is: its pre-roll outputs are negative time, which every op with state
 // discards itself (preroll.hpp), as after `linear`.
 #include <algorithm>
@@ -101,8 +101,7 @@ public:
                                    n, pack_, e);
             return;
         }
-        correlate(in[0], out[0], n, n_out);
-        if (slope_.data)
+        if (correlate(in[0], out[0], n, n_out) && slope_.data)
             for (uint32_t o = 0; o < out[0].channels; ++o)
                 slope_row(out[0].channel(o), n_out, slope_.data[slope_.numel() > 1 ? o : 0]);
     }
@@ -110,8 +109,9 @@ public:
 private:
     static constexpr size_t kColumns = 96; // outputs gathered per im2col pass
 
-    // The convolution of the cached input with the block (every path but pointwise).
-    void correlate(const ConstView& in, const View& out, size_t n, size_t n_out) noexcept {
+    // The convolution of the cached input with the block (every path but pointwise); false when
+    // the folded slope was applied on the way (depthwise), true when it is still to apply.
+    bool correlate(const ConstView& in, const View& out, size_t n, size_t n_out) noexcept {
         input_.load(in, n);
         const int64_t cout = a_.out_channels(false), cin_g = a_.weight.shape[1];
         const int64_t cout_g = cout / a_.groups, k = a_.kernel;
@@ -120,14 +120,15 @@ private:
             correlate_packed(out, n_out, static_cast<size_t>(cin_g), static_cast<size_t>(k), d,
                              s);
             input_.commit();
-            return;
+            return true;
         }
         if (cin_g == 1 && cout == a_.groups && s == 1) { // depthwise
             mac_->depthwise(out.data, out.stride, input_.channel(0) + phase_,
                             input_.channel_stride(), a_.weight.data, a_.bias_data(),
-                            static_cast<size_t>(cout), static_cast<size_t>(k), d, n_out);
+                            static_cast<size_t>(cout), static_cast<size_t>(k), d, n_out,
+                            slope_.data, static_cast<size_t>(slope_.numel()));
             input_.commit();
-            return;
+            return false;
         }
         if (n_out < kShortBlock) {
             correlate_by_frame(*mac_, out.data, out.stride, input_.channel(0) + phase_,
@@ -136,7 +137,7 @@ private:
                                static_cast<size_t>(a_.groups), static_cast<size_t>(k), d, s, n_out,
                                col_);
             input_.commit();
-            return;
+            return true;
         }
         for (int64_t o = 0; o < cout; ++o) {
             float* y = out.channel(static_cast<uint32_t>(o));
@@ -148,6 +149,7 @@ private:
                        static_cast<size_t>(cin_g), static_cast<size_t>(k), d, s, n_out);
         }
         input_.commit();
+        return true;
     }
 
     bool pointwise() const noexcept { return packed_ && a_.kernel == 1 && a_.stride == 1; }

@@ -70,9 +70,16 @@ private:
         if (pos < history_)
             pos = history_; // fresh state: the zeroed front is the (silent) history
         if (pos + n > stride_) {
+            // pos > 2 history here (stride = 2 history + max_frames): the ranges do not overlap.
+            // Short histories (a dilation of 1 to 8 at kernel 3 moves every block) are copied
+            // inline: a library call per channel cost more than the copy.
             for (uint32_t c = 0; c < channels_; ++c) {
                 float* b = buffer_ + c * stride_;
-                std::memmove(b, b + pos - history_, history_ * sizeof(float));
+                if (history_ <= kInlineCopy)
+                    for (size_t i = 0; i < history_; ++i)
+                        b[i] = b[pos - history_ + i];
+                else
+                    std::memcpy(b, b + pos - history_, history_ * sizeof(float));
             }
             pos = history_;
         }
@@ -80,6 +87,7 @@ private:
         return pos;
     }
 
+    static constexpr size_t kInlineCopy = 16; // floats
     uint32_t channels_ = 0;
     size_t history_ = 0, stride_ = 0, loaded_ = 0;
     float* buffer_ = nullptr;
