@@ -9,7 +9,9 @@
 //
 // Packing: W in panels of kRows output rows, panel q holding W[kRows q + r, c] at
 // [q][c][r] (zero rows past cout), followed by the bias padded the same way. Work: for each
-// panel, the frames in groups of up to kFrames, kRows x kFrames sums held in registers while
+// panel, the frames in groups of up to kFrames (16 where the processor has AVX-512: one panel
+// column per 16-lane vector, the same operations per sum, so the same bits), kRows x kFrames
+// sums held in registers while
 // the panel streams past once per group (the panel stays in L1, the block in L2); the sums of a
 // panel's chunk of frames are staged [frame][row], then stored row by row (8 x 8 transposes in
 // registers for AVX2) with the epilogue applied.
@@ -57,6 +59,8 @@ struct PackedLinearKernels {
 };
 
 const PackedLinearKernels& packed_linear_kernels();         // the set matching mac_kernels()
-const PackedLinearKernels& packed_linear_kernels(Isa isa);  // a given set
+// A given set; the AVX2 set runs on 16-lane vectors where the processor has AVX-512 (the same
+// results, bit for bit), unless `wide` is false.
+const PackedLinearKernels& packed_linear_kernels(Isa isa, bool wide = true);
 
 } // namespace rill
