@@ -11,10 +11,9 @@
 // [q][c][r] (zero rows past cout), followed by the bias padded the same way. Work: for each
 // panel, the frames in groups of up to kFrames (16 where the processor has AVX-512: one panel
 // column per 16-lane vector, the same operations per sum, so the same bits), kRows x kFrames
-// sums held in registers while
-// the panel streams past once per group (the panel stays in L1, the block in L2); the sums of a
-// panel's chunk of frames are staged [frame][row], then stored row by row (8 x 8 transposes in
-// registers for AVX2) with the epilogue applied.
+// sums held in registers while the panel streams past once per group (the panel stays in L1,
+// the block in L2); the sums of a panel's chunk of frames are staged [frame][row], then stored
+// row by row (8 x 8 transposes in registers for AVX2) with the epilogue applied.
 #pragma once
 
 #include <cstddef>
