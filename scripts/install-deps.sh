@@ -16,6 +16,9 @@ PACKAGES=(
   libflatbuffers-dev                   # TFLite import (flatbuffers runtime; accessors are ours)
   python3-flatbuffers python3-skimage  # TFLite reference reader and the astronaut photo (tests)
   python3 python3-numpy python3-torch  # Python package, PyTorch golden references, training
+  libopenblas0-openmp                  # PyTorch's matrix products (Debian's torch otherwise runs
+                                       # them on the reference BLAS, about 20x slower): training,
+                                       # the benchmarks' PyTorch column, the golden references
   espeak-ng sox                        # training data for the bundled model, demo clips
   juce-modules-source                  # the plugin (JUCE 7.0.5 modules, juceaide, CMake package)
   libflac-dev libvorbis-dev libogg-dev # the plugin: Debian's JUCE links the system codecs
