@@ -161,10 +161,16 @@ __attribute__((target("avx2"))) void matvec_avx2(const float* w, size_t ld, cons
 }
 // Eight frames of one channel per vector, the taps summed in registers (short blocks are
 // dominated by per-channel loop overhead otherwise); the last frames through masked loads.
-__attribute__((target("avx2"))) void depthwise_avx2(float* y, size_t ys, const float* x,
-                                                    size_t xs, const float* w, const float* bias,
-                                                    size_t channels, size_t k, size_t d, size_t n,
-                                                    const float* slope, size_t slope_count) {
+// K taps fixed at compile time (0: any): each tap's load is its own instruction, so the
+// processor's per-instruction stride prefetcher follows it from channel to channel (one load
+// instruction cycling through the taps defeated it; at blocks of 8 frames, the taps' lines, last
+// written d frames ago, mostly come from L3).
+template <size_t K>
+__attribute__((target("avx2"), always_inline)) inline void depthwise_rows(
+    float* y, size_t ys, const float* x, size_t xs, const float* w, const float* bias,
+    size_t channels, size_t k, size_t d, size_t n, const float* slope, size_t slope_count) {
+    if (K)
+        k = K;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n % 8)), lane);
     for (size_t c = 0; c < channels; ++c) {
@@ -176,6 +182,7 @@ __attribute__((target("avx2"))) void depthwise_avx2(float* y, size_t ys, const f
         size_t m = 0;
         for (; m + 8 <= n; m += 8) {
             __m256 acc = b;
+#pragma GCC unroll 8
             for (size_t j = 0; j < k; ++j)
                 acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(wc[j]),
                                                        _mm256_loadu_ps(xc + m + j * d)));
@@ -183,12 +190,22 @@ __attribute__((target("avx2"))) void depthwise_avx2(float* y, size_t ys, const f
         }
         if (m < n) {
             __m256 acc = b;
+#pragma GCC unroll 8
             for (size_t j = 0; j < k; ++j)
                 acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(wc[j]),
                                                        _mm256_maskload_ps(xc + m + j * d, tail)));
             _mm256_maskstore_ps(yc + m, tail, slope ? slope8(acc, a) : acc);
         }
     }
+}
+
+__attribute__((target("avx2"))) void depthwise_avx2(float* y, size_t ys, const float* x,
+                                                    size_t xs, const float* w, const float* bias,
+                                                    size_t channels, size_t k, size_t d, size_t n,
+                                                    const float* slope, size_t slope_count) {
+    if (k == 3)
+        return depthwise_rows<3>(y, ys, x, xs, w, bias, channels, k, d, n, slope, slope_count);
+    depthwise_rows<0>(y, ys, x, xs, w, bias, channels, k, d, n, slope, slope_count);
 }
 #endif
 
