@@ -27,6 +27,21 @@ void expect_values(const std::vector<float>& got, float (*f)(float)) {
         EXPECT_NEAR(got[i], f(kX[i]), 1e-6f) << "x = " << kX[i];
 }
 
+TEST(ActivationOps, SigmoidSaturatesAndKeepsNaN) {
+    // exp(-x) from the vector math set: past its overflow and underflow, and NaN
+    const std::vector<float> xs = {-200.0f, -88.0f, -30.0f, -1e-3f, 1e-3f, 30.0f, 88.0f, 200.0f,
+                                   -INFINITY, INFINITY, NAN, 3.0f, -7.5f, 15.0f, 0.0f, 1.0f};
+    const auto got = activate(node("sigmoid"), xs);
+    ASSERT_EQ(got.size(), xs.size());
+    for (size_t i = 0; i + 6 < xs.size(); ++i) {
+        const float want = 1.0f / (1.0f + std::exp(-xs[i]));
+        EXPECT_NEAR(got[i], want, 3e-7f * want + 1e-38f) << "x = " << xs[i];
+    }
+    EXPECT_EQ(got[8], 0.0f);
+    EXPECT_EQ(got[9], 1.0f);
+    EXPECT_TRUE(std::isnan(got[10]));
+}
+
 TEST(ActivationOps, HandCheckedValues) {
     expect_values(activate(node("relu"), kX), [](float x) { return x > 0 ? x : 0.0f; });
     expect_values(activate(node("leaky_relu"), kX), [](float x) { return x > 0 ? x : 0.01f * x; });

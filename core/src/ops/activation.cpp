@@ -52,6 +52,16 @@ void apply_channel(const float* x, float* y, size_t n, float a) {
 // GELU with erf from the vector math set (kernels/vmath.hpp).
 void gelu_channel(const float* x, float* y, size_t n, float) { gelu(vec_math(), x, y, n); }
 
+// sigmoid with exp from the vector math set (y may alias x): exp(-x) overflows to inf below
+// -88.7, giving 0, and underflows to 0 above 87.3, giving 1, as the scalar form does.
+void sigmoid_channel(const float* x, float* y, size_t n, float) {
+    for (size_t t = 0; t < n; ++t)
+        y[t] = -x[t];
+    vec_math().exp(y, y, n);
+    for (size_t t = 0; t < n; ++t)
+        y[t] = 1.0f / (1.0f + y[t]);
+}
+
 // Where an activation's parameter comes from.
 enum class ParamSource { None, Attr, Weight };
 
@@ -71,7 +81,7 @@ const ActivationSpec kActivations[] = {
     {"gelu", gelu_channel}, // "approximate" picks gelu_tanh, see make()
     {"silu", apply_channel<silu>},
     {"tanh", apply_channel<tanh_fn>},
-    {"sigmoid", apply_channel<sigmoid>},
+    {"sigmoid", sigmoid_channel},
     {"elu", apply_channel<elu>, ParamSource::Attr, "alpha", 1.0},
     {"snake", apply_channel<snake>, ParamSource::Weight, "alpha", 0.0, false},
 };
