@@ -257,6 +257,9 @@ template <Tile tile, Store store, size_t Group = kFrames>
 void apply(const PackedMatrix& m, const float* x, size_t xs, float* y, size_t ys, size_t n,
            float* pack, const LinearEpilogue& epilogue) {
     alignas(64) float staged[kChunk][kRows];
+    // A block of one group whose channels are already adjacent is read in place.
+    if (n <= Group && xs == n)
+        pack = nullptr;
     for (size_t t0 = 0; t0 < n; t0 += kChunk) {
         const size_t t_end = std::min(n, t0 + kChunk);
         if (pack)
