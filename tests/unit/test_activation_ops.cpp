@@ -42,6 +42,25 @@ TEST(ActivationOps, SigmoidSaturatesAndKeepsNaN) {
     EXPECT_TRUE(std::isnan(got[10]));
 }
 
+TEST(ActivationOps, ManyShortRowsMatchTheFormula) {
+    // 300 channels in calls of 1, 7, 3 frames...: rows shorter than a vector run batched
+    const uint32_t channels = 300;
+    const size_t frames = 20;
+    std::vector<float> xs(channels * frames);
+    for (size_t i = 0; i < xs.size(); ++i)
+        xs[i] = std::sin(0.37f * float(i)) * 4.0f;
+    const auto check = [&](const char* name, float (*f)(float)) {
+        const auto got = activate(node(name), xs, {}, channels);
+        ASSERT_EQ(got.size(), xs.size());
+        for (size_t i = 0; i < xs.size(); ++i)
+            ASSERT_NEAR(got[i], f(xs[i]), 1e-6f) << name << " x = " << xs[i];
+    };
+    check("sigmoid", [](float x) { return 1 / (1 + std::exp(-x)); });
+    check("gelu", [](float x) { return 0.5f * x * (1 + std::erf(x / std::sqrt(2.0f))); });
+    check("tanh", [](float x) { return std::tanh(x); });
+    check("relu", [](float x) { return x > 0 ? x : 0.0f; });
+}
+
 TEST(ActivationOps, HandCheckedValues) {
     expect_values(activate(node("relu"), kX), [](float x) { return x > 0 ? x : 0.0f; });
     expect_values(activate(node("leaky_relu"), kX), [](float x) { return x > 0 ? x : 0.01f * x; });

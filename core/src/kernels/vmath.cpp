@@ -90,12 +90,21 @@ __attribute__((target("avx2,fma"))) inline __m256 log8(__m256 x) {
     return _mm256_fmadd_ps(ef, _mm256_set1_ps(0.693359375f), _mm256_add_ps(u, p));
 }
 
+// The last n % 8 elements through masked loads and stores, so every element gets the same
+// polynomial wherever it falls in the array (results independent of the block split).
+__attribute__((target("avx2"), always_inline)) inline __m256i first_lanes(size_t len) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(len)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 __attribute__((target("avx2,fma"))) void exp_avx2(float* y, const float* x, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, exp8(_mm256_loadu_ps(x + i)));
-    for (; i < n; ++i)
-        y[i] = std::exp(x[i]);
+    if (i < n) {
+        const __m256i m = first_lanes(n - i);
+        _mm256_maskstore_ps(y + i, m, exp8(_mm256_maskload_ps(x + i, m)));
+    }
 }
 
 __attribute__((target("avx2,fma"))) void log_avx2(float* y, const float* x, size_t n) {
@@ -156,7 +165,10 @@ __attribute__((target("avx2,fma"))) void erf_avx2(float* y, const float* x, size
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, erf8(_mm256_loadu_ps(x + i)));
-    erf_scalar(y + i, x + i, n - i);
+    if (i < n) { // masked, as in exp_avx2
+        const __m256i m = first_lanes(n - i);
+        _mm256_maskstore_ps(y + i, m, erf8(_mm256_maskload_ps(x + i, m)));
+    }
 }
 #endif
 

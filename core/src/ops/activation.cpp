@@ -132,12 +132,41 @@ public:
     void process(const ConstView* in, const View* out, size_t in_frames, size_t,
                  const ProcessContext&) noexcept override {
         const bool per_channel = param_.numel() > 1;
+        if (!per_channel && in_frames < kShortRow)
+            return process_short_rows(in[0], out[0], in_frames);
         for (uint32_t c = 0; c < out[0].channels; ++c)
             kernel_(in[0].channel(c), out[0].channel(c), in_frames,
                     param_.data[per_channel ? c : 0]);
     }
 
 private:
+    // Rows shorter than a vector (a frame or a few per call, e.g. the vocoder's hop-by-hop
+    // stream over channels x bins): gathered into one buffer, so the kernel runs over many rows
+    // at once instead of once per row on a few elements.
+    static constexpr size_t kShortRow = 8, kBatch = 256;
+    // A few floats: a loop, not a library call per row.
+    __attribute__((optimize("no-tree-loop-distribute-patterns"), always_inline)) static void
+    copy_short(const float* from, float* to, size_t n) noexcept {
+        for (size_t i = 0; i < n; ++i)
+            to[i] = from[i];
+    }
+    void process_short_rows(const ConstView& in, const View& out, size_t n) const noexcept {
+        if (n == 0)
+            return;
+        if (in.stride == n && out.stride == n) // the rows are one array
+            return kernel_(in.data, out.data, out.channels * n, param_.data[0]);
+        float batch[kBatch];
+        const size_t rows_per_batch = kBatch / n;
+        for (uint32_t c0 = 0; c0 < out.channels; c0 += rows_per_batch) {
+            const uint32_t rows = std::min<uint32_t>(rows_per_batch, out.channels - c0);
+            for (uint32_t r = 0; r < rows; ++r)
+                copy_short(in.channel(c0 + r), batch + r * n, n);
+            kernel_(batch, batch, rows * n, param_.data[0]);
+            for (uint32_t r = 0; r < rows; ++r)
+                copy_short(batch + r * n, out.channel(c0 + r), n);
+        }
+    }
+
     ActivationSpec spec_;
     ChannelKernel kernel_;
     Tensor param_; // [1] or [C]
