@@ -35,6 +35,23 @@ float combine(Combine k, float a, float b) {
     return 0.0f;
 }
 
+// y[t] = combine(k, a[t], b[t]), t < n (y may be a): the combination fixed per row, so the loop
+// has no branch and vectorises.
+template <Combine K>
+void combine_row(float* y, const float* a, const float* b, size_t n) {
+    for (size_t t = 0; t < n; ++t)
+        y[t] = combine(K, a[t], b[t]);
+}
+
+void combine_row(Combine k, float* y, const float* a, const float* b, size_t n) {
+    switch (k) {
+    case Combine::Add: return combine_row<Combine::Add>(y, a, b, n);
+    case Combine::Sub: return combine_row<Combine::Sub>(y, a, b, n);
+    case Combine::Mul: return combine_row<Combine::Mul>(y, a, b, n);
+    case Combine::Gate: return combine_row<Combine::Gate>(y, a, b, n);
+    }
+}
+
 // One operand: output channel c reads its channel first_channel + c / repeat.
 struct Operand {
     uint32_t input = 0;
@@ -86,15 +103,12 @@ public:
 
     void process(const ConstView* in, const View* out, size_t in_frames, size_t,
                  const ProcessContext&) noexcept override {
-        for (uint32_t c = 0; c < channels_; ++c) {
+        for (uint32_t c = 0; c < channels_; ++c) { // operands_ has two or more
             float* y = out[0].channel(c);
-            const float* first = channel_of(in, operands_[0], c);
-            std::copy_n(first, in_frames, y);
-            for (size_t k = 1; k < operands_.size(); ++k) {
-                const float* x = channel_of(in, operands_[k], c);
-                for (size_t t = 0; t < in_frames; ++t)
-                    y[t] = combine(combine_, y[t], x[t]);
-            }
+            combine_row(combine_, y, channel_of(in, operands_[0], c),
+                        channel_of(in, operands_[1], c), in_frames);
+            for (size_t k = 2; k < operands_.size(); ++k)
+                combine_row(combine_, y, y, channel_of(in, operands_[k], c), in_frames);
         }
     }
 
