@@ -42,6 +42,19 @@ constexpr size_t kPrefetchCols = 64;
 // next panel's columns into L2 (`ahead`, `ahead_cols` of them, one per column computed), so its
 // first group no longer waits on L3.
 
+// The requests of column c: the panel's own line kPrefetchCols ahead (while it streams in), the
+// next panel's line c (while this one runs from L1).
+template <bool Prefetch>
+__attribute__((always_inline)) inline void request_columns(const float* panel, size_t c,
+                                                           const float* ahead,
+                                                           size_t ahead_cols) {
+    if (Prefetch)
+        _mm_prefetch(reinterpret_cast<const char*>(panel + (c + kPrefetchCols) * kRows),
+                     _MM_HINT_T0);
+    if (c < ahead_cols)
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + c * kRows), _MM_HINT_T1);
+}
+
 // The same sums with kRows = 16 rows in two vectors per frame: 2 * NR running sums, each term
 // a fused multiply-add.
 template <size_t NR, bool Prefetch>
@@ -56,11 +69,7 @@ __attribute__((target("avx2,fma"), always_inline)) inline void tile_avx2(
         hi[j] = _mm256_loadu_ps(bias + 8);
     }
     for (size_t c = 0; c < cols; ++c) {
-        if (Prefetch)
-            _mm_prefetch(reinterpret_cast<const char*>(panel + (c + kPrefetchCols) * kRows),
-                         _MM_HINT_T0);
-        if (c < ahead_cols)
-            _mm_prefetch(reinterpret_cast<const char*>(ahead + c * kRows), _MM_HINT_T1);
+        request_columns<Prefetch>(panel, c, ahead, ahead_cols);
         const __m256 w0 = _mm256_loadu_ps(panel + c * kRows);
         const __m256 w1 = _mm256_loadu_ps(panel + c * kRows + 8);
         const float* xc = x + c * xs;
@@ -93,16 +102,6 @@ __attribute__((target("avx2,fma"))) void tile_avx2_nr(const float* panel, const 
     }
 }
 
-__attribute__((target("avx2"))) void tile_avx2_any(const float* panel, const float* bias,
-                                                   size_t cols, const float* x, size_t xs,
-                                                   size_t nr, float (*sums)[kRows],
-                                                   bool panel_from_memory, const float* ahead,
-                                                   size_t ahead_cols) {
-    if (panel_from_memory)
-        return tile_avx2_nr<true>(panel, bias, cols, x, xs, nr, sums, ahead, ahead_cols);
-    return tile_avx2_nr<false>(panel, bias, cols, x, xs, nr, sums, ahead, ahead_cols);
-}
-
 // The same fused multiply-adds on 16-lane vectors, one per frame (a panel column is one vector):
 // up to kWideFrames frames per pass over the panel, so a panel streams in from L3 for fewer,
 // longer groups (4 B per cycle instead of 16 at 4 frames: far enough ahead for its prefetches).
@@ -119,11 +118,7 @@ __attribute__((target("avx512f"), always_inline)) inline void tile_avx512(
     for (size_t j = 0; j < NR; ++j)
         acc[j] = _mm512_loadu_ps(bias);
     for (size_t c = 0; c < cols; ++c) {
-        if (Prefetch)
-            _mm_prefetch(reinterpret_cast<const char*>(panel + (c + kPrefetchCols) * kRows),
-                         _MM_HINT_T0);
-        if (c < ahead_cols)
-            _mm_prefetch(reinterpret_cast<const char*>(ahead + c * kRows), _MM_HINT_T1);
+        request_columns<Prefetch>(panel, c, ahead, ahead_cols);
         const __m512 w = _mm512_loadu_ps(panel + c * kRows);
         const float* xc = x + c * xs;
 #pragma GCC unroll 16
@@ -152,14 +147,15 @@ __attribute__((target("avx512f"))) void tile_avx512_nr(const float* panel, const
     }
 }
 
-__attribute__((target("avx512f"))) void tile_avx512_any(const float* panel, const float* bias,
-                                                        size_t cols, const float* x, size_t xs,
-                                                        size_t nr, float (*sums)[kRows],
-                                                        bool panel_from_memory,
-                                                        const float* ahead, size_t ahead_cols) {
-    if (panel_from_memory)
-        return tile_avx512_nr<true>(panel, bias, cols, x, xs, nr, sums, ahead, ahead_cols);
-    return tile_avx512_nr<false>(panel, bias, cols, x, xs, nr, sums, ahead, ahead_cols);
+// The first group of a panel (it streams in) or a later one (from L1).
+using TileNr = void (*)(const float*, const float*, size_t, const float*, size_t, size_t,
+                        float (*)[kRows], const float*, size_t);
+template <TileNr Streaming, TileNr Cached>
+void tile_either(const float* panel, const float* bias, size_t cols, const float* x, size_t xs,
+                 size_t nr, float (*sums)[kRows], bool panel_from_memory, const float* ahead,
+                 size_t ahead_cols) {
+    (panel_from_memory ? Streaming : Cached)(panel, bias, cols, x, xs, nr, sums, ahead,
+                                             ahead_cols);
 }
 #endif
 
@@ -290,10 +286,11 @@ void apply(const PackedMatrix& m, const float* x, size_t xs, float* y, size_t ys
 
 const PackedLinearKernels kScalar{Isa::Scalar, apply<tile_scalar, store_scalar>};
 #ifdef RILL_HAVE_AVX2_PACKED
-const PackedLinearKernels kAvx2{Isa::Avx2, apply<tile_avx2_any, store_avx2>};
+constexpr Tile kTileAvx2 = tile_either<tile_avx2_nr<true>, tile_avx2_nr<false>>;
+const PackedLinearKernels kAvx2{Isa::Avx2, apply<kTileAvx2, store_avx2>};
 // The AVX2 set's results on 16-lane vectors, where the processor has them (same bits).
-const PackedLinearKernels kAvx2Wide{Isa::Avx2,
-                                    apply<tile_avx512_any, store_avx2, kWideFrames>};
+constexpr Tile kTileAvx512 = tile_either<tile_avx512_nr<true>, tile_avx512_nr<false>>;
+const PackedLinearKernels kAvx2Wide{Isa::Avx2, apply<kTileAvx512, store_avx2, kWideFrames>};
 #endif
 
 } // namespace
