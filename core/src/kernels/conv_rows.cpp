@@ -1,5 +1,7 @@
 #include "conv_rows.hpp"
 
+#include "lanes.hpp"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define RILL_HAVE_AVX2_CONV_ROWS 1
@@ -44,8 +46,7 @@ __attribute__((target("avx2"), always_inline)) inline void tile(
                 acc[r][v] = _mm256_add_ps(acc[r][v], _mm256_mul_ps(wv, xv[v]));
         }
     }
-    const __m256i mask =
-        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(last)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i mask = first_lanes(last);
     for (size_t r = 0; r < R; ++r) {
         for (size_t v = 0; v + 1 < V; ++v)
             _mm256_storeu_ps(y + r * y_stride + 8 * v, acc[r][v]);

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "lanes.hpp"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define RILL_HAVE_AVX2_GEMM 1
@@ -73,8 +75,7 @@ template <size_t R>
 __attribute__((target("avx2,fma"), always_inline)) inline void tile_tail(
     size_t P, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
     bool accumulate, size_t w) {
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(w)), lane);
+    const __m256i mask = first_lanes(w);
     __m256 acc[R];
     for (size_t r = 0; r < R; ++r)
         acc[r] = accumulate ? _mm256_maskload_ps(c + r * ldc, mask) : _mm256_setzero_ps();

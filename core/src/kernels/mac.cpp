@@ -1,5 +1,6 @@
 #include "mac.hpp"
 
+#include "lanes.hpp"
 #include "slope.hpp"
 
 #include <algorithm>
@@ -171,8 +172,7 @@ __attribute__((target("avx2"), always_inline)) inline void depthwise_rows(
     size_t channels, size_t k, size_t d, size_t n, const float* slope, size_t slope_count) {
     if (K)
         k = K;
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n % 8)), lane);
+    const __m256i tail = first_lanes(n % 8);
     for (size_t c = 0; c < channels; ++c) {
         const float* xc = x + c * xs;
         const float* wc = w + c * k;

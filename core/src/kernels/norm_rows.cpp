@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #endif
 
+#include "lanes.hpp"
 namespace rill {
 namespace {
 
@@ -72,12 +73,6 @@ void normalize_scalar(const float* x, size_t xs, float* y, size_t ys, size_t cha
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define RILL_HAVE_AVX2_NORM 1
-
-// Lanes 0 .. len-1 of a vector (len 1..8).
-__attribute__((target("avx2"), always_inline)) inline __m256i first_lanes(size_t len) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(len)),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 // The sums of up to 8 V frames kept in registers across all channels (short blocks were
 // dominated by loading and storing s1, s2 for every channel): the same additions, in the same

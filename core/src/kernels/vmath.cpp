@@ -8,6 +8,7 @@
 #define RILL_HAVE_AVX2_VMATH 1
 #endif
 
+#include "lanes.hpp"
 namespace rill {
 namespace {
 
@@ -92,11 +93,6 @@ __attribute__((target("avx2,fma"))) inline __m256 log8(__m256 x) {
 
 // The last n % 8 elements through masked loads and stores, so every element gets the same
 // polynomial wherever it falls in the array (results independent of the block split).
-__attribute__((target("avx2"), always_inline)) inline __m256i first_lanes(size_t len) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(len)),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 __attribute__((target("avx2,fma"))) void exp_avx2(float* y, const float* x, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
