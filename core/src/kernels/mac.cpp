@@ -1,11 +1,11 @@
 #include "mac.hpp"
 
-#include "lanes.hpp"
-#include "slope.hpp"
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+
+#include "lanes.hpp"
+#include "slope.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

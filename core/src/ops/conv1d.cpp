@@ -11,9 +11,9 @@
 // Dense convolutions (groups 1, at least 16 output channels) gather the windows of up to
 // kColumns outputs (im2col: row c*k + j holds x[c, m*s + j*d]) and multiply them with the weight
 // packed at load (kernels/packed_linear.hpp); the sums run in the same order as the per-channel
-// path (equal to rounding: the packed AVX2 product fuses each multiply-add). A pointwise one (k 1, stride 1) keeps no history and reads
-// its input where it is: its pre-roll outputs are negative time, which every op with state
-// discards itself (preroll.hpp), as after `linear`.
+// path (equal to rounding: the packed AVX2 product fuses each multiply-add). A pointwise one
+// (k 1, stride 1) keeps no history and reads its input where it is: its pre-roll outputs are
+// negative time, which every op with state discards itself (preroll.hpp), as after `linear`.
 #include <algorithm>
 #include <memory>
 
