@@ -15,7 +15,7 @@ the same signal. Per block size:
 - onnxruntime streamed exactly: the same stateful module exported to ONNX at that block size,
   run by onnxruntime-node (npm, 1 thread) through bench/ort_stream_bench.js.
 Offline (the whole signal in one call): PyTorch, onnxruntime (exported at that length), and Rill
-in blocks of 16384 samples. The machine's other load shows in p99; run it on a quiet machine."""
+in blocks of 16384 samples, each the median of 3 runs. The machine's other load shows in p99; run it on a quiet machine."""
 
 import argparse
 import json
@@ -36,8 +36,9 @@ import rill  # noqa: E402
 from rill.format import read_rill  # noqa: E402
 from rill.nn.conv_tasnet import ConvTasNet  # noqa: E402
 from conv_tasnet_stateful import StatefulConvTasNet  # noqa: E402
-from stream_peers import (export_onnx, ort_run, percentiles, print_stream_table,  # noqa: E402
-                          rill_bench, state_shapes)
+from stream_peers import (OFFLINE_RUNS, export_onnx, median_seconds, ort_run,  # noqa: E402
+                          percentiles, print_stream_table, rill_bench, rill_offline_rtf,
+                          state_shapes)
 
 PAPER = dict(n_filters=512, kernel_size=16, stride=8, bn_chan=128, hid_chan=512, skip_chan=128,
              conv_kernel_size=3, n_blocks=8, n_repeats=3, norm_type="cgLN", causal=True,
@@ -128,16 +129,12 @@ def main():
                          op99, omean / budget))
         # Offline: the whole signal in one call.
         with torch.no_grad():
-            t0 = time.perf_counter()
-            m(x)
-            torch_off = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            m(x)
-            torch_off = min(torch_off, time.perf_counter() - t0)
+            torch_off = median_seconds(lambda: m(x))
         whole = work / "offline.onnx"
         export_onnx(m, [x], ["x"], ["y"], whole)
-        _, _, ort_off_us = ort_run(refs, whole, {"x": list(x.shape)}, 3)
-        _, _, rill_off = rill_bench(a.rill_cli, path, OFFLINE_BLOCK, max(seconds, 2 * OFFLINE_BLOCK / sr))
+        ort_off_us, _, _ = ort_run(refs, whole, {"x": list(x.shape)}, OFFLINE_RUNS)
+        rill_off = rill_offline_rtf(a.rill_cli, path, OFFLINE_BLOCK,
+                                    max(seconds, 2 * OFFLINE_BLOCK / sr))
 
     print(f"\nstreamed exactly, per block ({'p50 / p99 us, RTF'}):")
     print_stream_table(rows)

@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import subprocess
+import time
 import warnings
 
 import numpy as np
@@ -26,6 +27,26 @@ def rill_bench(cli, path, block, seconds):
                                    str(seconds), "--json"], check=True, capture_output=True,
                                   text=True).stdout)
     return r["block_us"]["p50"], r["block_us"]["p99"], r["real_time_factor"]
+
+
+# Offline figures (the whole signal) of every runner are the median of this many runs: one run
+# of a few long calls moves with the machine's other load by 20 % and more.
+OFFLINE_RUNS = 3
+
+
+def median_seconds(call, runs=OFFLINE_RUNS):
+    """The median wall time of `runs` calls of call(), in seconds."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def rill_offline_rtf(cli, path, block, seconds, runs=OFFLINE_RUNS):
+    """The median real-time factor of `runs` runs of `rill bench MODEL --block B`."""
+    return float(np.median([rill_bench(cli, path, block, seconds)[2] for _ in range(runs)]))
 
 
 def export_onnx(module, args, names_in, names_out, path):

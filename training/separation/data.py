@@ -28,12 +28,18 @@ TRAIN_VARIANTS = ["m1", "m2", "m3", "m4", "m7", "m8", "f1", "f2", "f4", "adam", 
                   "Annie", "aunty", "belinda", "benjamin", "boris", "caleb", "david", "edward",
                   "gustave", "iven", "john", "linda", "max", "michel", "miguel", "paul", "pedro",
                   "quincy", "rob", "robert", "steph", "victor", "zac", "norbert"]
+# The wide training split adds languages that are neither held out nor close kin of a held-out
+# one (no Norwegian, Serbian, Bosnian, Slovenian or Galician): more phonetic variety per variant.
+EXTRA_LANGUAGES = ["af", "ca", "cy", "et", "eu", "ga", "is", "lv", "lt", "mt", "ms", "sq", "sw",
+                   "tn", "vi", "eo", "la", "ia", "haw", "mi", "en-029", "en-gb-x-rp", "es-419",
+                   "fr-be"]
 HELDOUT_LANGUAGES = ["pt", "sv", "da", "sk", "hr", "en-gb-scotland"]
 HELDOUT_VARIANTS = ["m5", "m6", "f3", "f5", "Andrea", "antonio", "ed", "Henrique", "Hugo", "Jacky",
                     "Lee", "Marco", "Mario", "Mike"]
 # Default speaker counts. The first separator trained on 96 speakers and scored 5.4 dB on them
 # but 3.0 dB on held-out speakers: more training speakers narrow that gap.
-SPEAKERS = {"train": 96, "heldout": 12, "smoke": 4}
+SPEAKERS = {"train": 96, "train-wide": 1152, "heldout": 12, "smoke": 4}
+SEEDS = {"train": 1, "train-wide": 4, "heldout": 2, "smoke": 3}   # utterance text per split
 
 
 def _run(cmd):
@@ -56,9 +62,10 @@ def utterance(rng, speaker, tmp, rate=SAMPLE_RATE):
 def speakers(split, count=None):
     """(voice, speed, pitch) per speaker: `count` (default SPEAKERS[split]) distinct
     language+variant pairs of the split."""
-    rng = random.Random({"train": 11, "heldout": 12, "smoke": 13}[split])
-    langs, variants = ((HELDOUT_LANGUAGES, HELDOUT_VARIANTS) if split == "heldout"
-                       else (TRAIN_LANGUAGES, TRAIN_VARIANTS))
+    rng = random.Random(SEEDS[split] + 10)
+    langs, variants = {"heldout": (HELDOUT_LANGUAGES, HELDOUT_VARIANTS),
+                       "train-wide": (TRAIN_LANGUAGES + EXTRA_LANGUAGES, TRAIN_VARIANTS)}.get(
+                           split, (TRAIN_LANGUAGES, TRAIN_VARIANTS))
     pairs = rng.sample([f"{l}+{v}" for l in langs for v in variants],
                        count or SPEAKERS[split])
     return [(v, rng.randint(120, 210), rng.randint(25, 75)) for v in pairs]
@@ -75,7 +82,7 @@ def make_utterances(split, per_speaker, cache_dir, count=None, rate=SAMPLE_RATE)
     if cache.exists():
         z = np.load(cache)
         return {i: [z[f"{i}_{j}"] for j in range(per_speaker)] for i in range(len(spk))}
-    rng = random.Random({"train": 1, "heldout": 2, "smoke": 3}[split])
+    rng = random.Random(SEEDS[split])
     out = {}
     with tempfile.TemporaryDirectory() as t:
         for i, s in enumerate(spk):
@@ -85,8 +92,22 @@ def make_utterances(split, per_speaker, cache_dir, count=None, rate=SAMPLE_RATE)
     return out
 
 
-def _window(rng, x, n):
-    """A random n-sample window of x (zero-padded at a random offset when x is shorter)."""
+def _resample(x, n):
+    """x resampled to n samples through its spectrum: bins above the shorter length's Nyquist
+    dropped, or zeros above the longer one's added."""
+    spectrum = np.fft.rfft(x)
+    keep = min(len(spectrum), n // 2 + 1)
+    out = np.zeros(n // 2 + 1, np.complex128)
+    out[:keep] = spectrum[:keep]
+    return (np.fft.irfft(out, n) * (n / len(x))).astype(np.float32)
+
+
+def _window(rng, x, n, speed=1.0):
+    """A random n-sample window of x (zero-padded at a random offset when x is shorter); with
+    speed != 1 the window spans n * speed samples of x, resampled to n (band-limited, by FFT):
+    pitch, formants and tempo all scale by `speed`, a new voice from the same speaker."""
+    if speed != 1.0:
+        return _resample(_window(rng, x, round(n * speed)), n)
     if len(x) >= n:
         o = rng.randint(0, len(x) - n)
         return x[o:o + n]
@@ -96,11 +117,16 @@ def _window(rng, x, n):
     return y
 
 
-def mixture(rng, utts, segment):
-    """(mix [T], sources [2, T]) from two different speakers at a random relative level."""
+def _speed(rng, perturb):
+    return rng.uniform(1 - perturb, 1 + perturb) if perturb else 1.0
+
+
+def mixture(rng, utts, segment, perturb=0.0):
+    """(mix [T], sources [2, T]) from two different speakers at a random relative level; each
+    source's speed (pitch, formants and tempo) scaled by a factor uniform in 1 +- perturb."""
     a, b = rng.sample(sorted(utts), 2)
-    s1 = _window(rng, rng.choice(utts[a]), segment)
-    s2 = _window(rng, rng.choice(utts[b]), segment)
+    s1 = _window(rng, rng.choice(utts[a]), segment, _speed(rng, perturb))
+    s2 = _window(rng, rng.choice(utts[b]), segment, _speed(rng, perturb))
     rel_db = rng.uniform(-5, 5)
     p1, p2 = float(np.mean(s1 ** 2)) + 1e-8, float(np.mean(s2 ** 2)) + 1e-8
     s2 = s2 * np.sqrt(p1 / p2 * 10 ** (rel_db / 10))
@@ -110,8 +136,8 @@ def mixture(rng, utts, segment):
     return src.sum(0), src
 
 
-def batch(rng, utts, segment, size):
-    mixes, srcs = zip(*(mixture(rng, utts, segment) for _ in range(size)))
+def batch(rng, utts, segment, size, perturb=0.0):
+    mixes, srcs = zip(*(mixture(rng, utts, segment, perturb) for _ in range(size)))
     return np.stack(mixes)[:, None], np.stack(srcs)   # [B, 1, T], [B, 2, T]
 
 

@@ -82,13 +82,13 @@ MODEL_CHANGES = {"separate": {}, "enhance": {"norm_type": "cLN"}}
 class Batches:
     """Training / evaluation examples of a task: (mixture [B, 1, T], targets [B, S, T])."""
 
-    def __init__(self, task, utts, noises):
-        self.task, self.utts, self.noises = task, utts, noises
+    def __init__(self, task, utts, noises, perturb=0.0):
+        self.task, self.utts, self.noises, self.perturb = task, utts, noises, perturb
 
     def __call__(self, rng, segment, size):
         if self.task == "enhance":
             return data.noisy_batch(rng, self.utts, self.noises, segment, size)
-        return data.batch(rng, self.utts, segment, size)
+        return data.batch(rng, self.utts, segment, size, self.perturb)
 
 
 def evaluate(model, batches, segment, items, seed):
@@ -112,6 +112,11 @@ def main():
                          "through its slow path below 16: 8 x 1 s took 4.2 s a step, 16 x 1 s 1.6 s)")
     ap.add_argument("--per-speaker", type=int, default=20, help="utterances per train speaker")
     ap.add_argument("--speakers", type=int, help=f"train speakers (default {data.SPEAKERS['train']})")
+    ap.add_argument("--wide", action="store_true",
+                    help="train speakers from the wide split (40 languages instead of 16)")
+    ap.add_argument("--speed-perturb", type=float, default=0.0,
+                    help="separation: scale each source's speed (pitch, formants, tempo) by a "
+                         "random factor in 1 +- this")
     ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate of the cosine")
     ap.add_argument("--new-schedule", action="store_true",
                     help="keep the checkpoint's weights and optimiser moments but start a new "
@@ -124,7 +129,7 @@ def main():
     torch.manual_seed(0)
     out = pathlib.Path(args.out or ROOT / "training" / "runs" / folder)
     out.mkdir(parents=True, exist_ok=True)
-    split = "smoke" if args.smoke else "train"
+    split = "smoke" if args.smoke else "train-wide" if args.wide else "train"
     utts = data.make_utterances(split, 3 if args.smoke else args.per_speaker, out / "cache",
                                 None if args.smoke else args.speakers)
     held = utts if args.smoke else data.make_utterances("heldout", 10, out / "cache")
@@ -132,8 +137,8 @@ def main():
     if args.task == "enhance":
         noises = data.make_noises(split, 6 if args.smoke else 300, out / "cache")
         held_noises = noises if args.smoke else data.make_noises("heldout", 40, out / "cache")
-    train_batches, held_batches = Batches(args.task, utts, noises), Batches(args.task, held,
-                                                                             held_noises)
+    train_batches = Batches(args.task, utts, noises, args.speed_perturb)
+    held_batches = Batches(args.task, held, held_noises)
     segment = int((0.5 if args.smoke else args.segment) * data.SAMPLE_RATE)
     config = dict(SMOKE_MODEL if args.smoke else MODEL, **MODEL_CHANGES[args.task])
     model = ConvTasNet(n_src, **config)
