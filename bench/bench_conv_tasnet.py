@@ -15,7 +15,8 @@ the same signal. Per block size:
 - onnxruntime streamed exactly: the same stateful module exported to ONNX at that block size,
   run by onnxruntime-node (npm, 1 thread) through bench/ort_stream_bench.js.
 Offline (the whole signal in one call): PyTorch, onnxruntime (exported at that length), and Rill
-in blocks of 16384 samples, each the median of 3 runs. The machine's other load shows in p99; run it on a quiet machine."""
+in blocks of 16384 samples, each the median of 3 runs. The machine's other load shows in p99;
+run it on a quiet machine."""
 
 import argparse
 import json

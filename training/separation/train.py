@@ -7,16 +7,19 @@
     /usr/bin/python3 training/separation/train.py --minutes 60 --threads 1   # a real run
     /usr/bin/python3 training/separation/train.py --smoke                    # seconds-long check
 
-OUTLINE, not yet run to convergence (no model is bundled): the configuration, loss and schedule
-follow asteroid's ConvTasNet recipe scaled down for a shared 2-core CPU.
+The configuration, loss and schedule follow asteroid's ConvTasNet recipe scaled down for a shared
+2-core CPU; the bundled models' runs are in assets/speech/PROVENANCE.md.
 - model: causal, cgLN (cumulative; streams exactly at 15 samples), N=128, L=16, B=64, H=128,
   Sc=64, P=3, X=6, R=2, sigmoid masks (0.34 M weights; the released size is 5 M).
 - loss: negative SI-SDR, for separation with utterance-level permutation invariance (PIT over
   the 2 orders); the enhancer is the same network with one source.
 - Adam lr 1e-3 (--lr), gradient norm clipped at 5, learning rate on a cosine over the wall-clock
   budget (--new-schedule starts another cosine from a checkpoint);
-  segments of 1 s (--segment), batch 16; checkpoints in training/runs/separation/ every two minutes, a rerun
-  resumes from the last one.
+  segments of 2 s (--segment), batch 16; checkpoints in training/runs/separation/ every two
+  minutes, a rerun resumes from the last one.
+- data (data.py): espeak-ng speakers of the train split, or of the wide one (--wide: 40
+  languages); --speed-perturb P scales each source's speed (pitch, formants, tempo) by a random
+  factor in 1 +- P, a new voice per draw.
 - at the end: held-out SI-SDR improvement over the mixture (other voices), export with
   rill.export (its report gives max |torch - rill streamed| and the mode note), the stream
   checked in irregular blocks, metrics JSON beside the model.
