@@ -12,7 +12,11 @@ equals PyTorch, and streams exactly:
   reported latency (causal: the L - 1 = 15 samples of one encoder frame; non-causal: plus the
   depthwise convolutions' right padding);
 - round trip: the file loads through the C API and its info shows the ports and latency; gLN is
-  refused with a message that says why and what streams."""
+  refused with a message that says why and what streams;
+- causal with look-ahead (lookahead_dilation, Rill's extension): grow_causal_kernel turns a causal
+  kernel-3 model into the kernel-4 look-ahead one with the same output; it streams exactly at
+  15 + 8 R (sum of the look-ahead dilations) samples and its output does depend on that much of
+  the future, no more."""
 
 import math
 import pathlib
@@ -25,7 +29,7 @@ import torch.nn.functional as F
 
 import rill
 from rill.exporter import ExportError
-from rill.nn.conv_tasnet import ConvTasNet, streaming_counterpart
+from rill.nn.conv_tasnet import ConvTasNet, grow_causal_kernel, streaming_counterpart
 from stream_check import StreamTestCase, stream_blocks
 
 SR = 8000
@@ -267,6 +271,40 @@ class ConvTasNetTest(StreamTestCase):
         s.process(x[:, 512:1024])
         s.reset()
         np.testing.assert_array_equal(s.process(x[:, :512]), first)
+
+    def test_causal_with_lookahead(self):
+        x = signal(4000, 6)
+        lookahead = dict(SMALL, causal=True, norm_type="cgLN", conv_kernel_size=4,
+                         lookahead_dilation=2)  # blocks d = 1, 2 of each repeat look ahead
+        causal = make(2, 60, **dict(lookahead, conv_kernel_size=3, lookahead_dilation=0))
+        grown = ConvTasNet(2, **lookahead).eval()
+        grown.load_state_dict(grow_causal_kernel(causal.state_dict(), grown), strict=True)
+        xt = torch.from_numpy(x)[None]
+        with torch.no_grad():
+            self.assertTrue(torch.equal(grown(xt), causal(xt)))
+        with self.assertRaisesRegex(ValueError, "kernel 4, the model's is 4"):
+            grow_causal_kernel(grown.state_dict(), grown)
+
+        m = make(2, 61, **lookahead)
+        self.assertEqual(m.streaming_mode()[0], "exact_latency")
+        self.assertEqual(ConvTasNet(**m.get_model_args()).get_model_args(), m.get_model_args())
+        rel, report = self.check_equal(m, x, [[1], [64], [333], [3, 90, 1, 500]], "la.rill")
+        latency = 15 + 8 * 2 * (1 + 2)
+        self.assertEqual(report.latency_frames, latency)
+        self.assertIn("causal with look-ahead", report.notes[0])
+        # a step in the input at sample c changes the output from c - latency on, not before
+        c = 2000
+        stepped = xt.clone()
+        stepped[..., c:] += 1.0
+        with torch.no_grad():
+            changed = (m(stepped) - m(xt)).abs().sum(1)[0] > 0
+        first = int(changed.nonzero()[0])
+        self.assertGreaterEqual(first, c - latency)
+        self.assertLess(first, c - latency + 8)  # within the encoder frame that first sees it
+        with self.assertRaisesRegex(ValueError, "applies to causal models"):
+            ConvTasNet(2, **dict(lookahead, causal=False, norm_type="cLN"))
+        print(f"conv-tasnet small causal+look-ahead latency {latency} samples, "
+              f"max |rill - torch| / scale {rel:.2e}")
 
     def test_gln_is_refused_with_the_reason(self):
         x = signal(1000, 5)

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "training"))
 sys.path.insert(0, str(HERE))
 
 import rill  # noqa: E402
-from rill.nn.conv_tasnet import ConvTasNet  # noqa: E402
+from rill.nn.conv_tasnet import ConvTasNet, grow_causal_kernel  # noqa: E402
 
 import data  # noqa: E402
 from timed_run import TimedRun  # noqa: E402
@@ -94,6 +94,25 @@ class Batches:
         return data.batch(rng, self.utts, segment, size, self.perturb)
 
 
+def grow_checkpoint(source, model, opt, target):
+    """Writes `target`: the causal checkpoint `source` (depthwise kernel P - 1) grown to `model`
+    (kernel P, look-ahead) by rill.nn.conv_tasnet.grow_causal_kernel, computing the same function;
+    Adam's moments are grown the same way (zero for the new taps), the step count is kept and the
+    wall-clock budget starts again."""
+    state = torch.load(source)
+    opt_state = state["opt"]
+    moments = opt_state["state"]  # by parameter index; none for a parameter without gradients
+    names = {i: name for i, (name, _) in enumerate(model.named_parameters()) if i in moments}
+    for moment in ("exp_avg", "exp_avg_sq"):
+        grown = grow_causal_kernel({n: moments[i][moment] for i, n in names.items()}, model)
+        for i, n in names.items():
+            moments[i][moment] = grown[n]
+    model.load_state_dict(grow_causal_kernel(state["model"], model), strict=True)
+    opt.load_state_dict(opt_state)
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": state["step"],
+                "seconds": 0.0}, target)
+
+
 def evaluate(model, batches, segment, items, seed):
     rng = random.Random(seed)
     mix, src = batches(rng, segment, items)
@@ -124,6 +143,11 @@ def main():
     ap.add_argument("--new-schedule", action="store_true",
                     help="keep the checkpoint's weights and optimiser moments but start a new "
                          "cosine of --minutes (otherwise a resume continues the old one)")
+    ap.add_argument("--lookahead-dilation", type=int, default=0,
+                    help="separation: blocks with dilation <= this look one tap ahead (depthwise "
+                         "kernel 4, latency R x their dilations' sum encoder frames); 0: causal")
+    ap.add_argument("--grow-from", help="start from this causal checkpoint (kernel 3), grown to "
+                                        "the look-ahead model with the same function")
     ap.add_argument("--smoke", action="store_true", help="tiny data and model, a few steps")
     ap.add_argument("--out", help="default: training/runs/<separation|enhancement>")
     args = ap.parse_args()
@@ -144,8 +168,13 @@ def main():
     held_batches = Batches(args.task, held, held_noises)
     segment = int((0.5 if args.smoke else args.segment) * data.SAMPLE_RATE)
     config = dict(SMOKE_MODEL if args.smoke else MODEL, **MODEL_CHANGES[args.task])
+    if args.lookahead_dilation:
+        config.update(conv_kernel_size=4, lookahead_dilation=args.lookahead_dilation)
+        description = description.replace("causal", "causal with look-ahead")
     model = ConvTasNet(n_src, **config)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    if args.grow_from and not (out / "checkpoint.pt").exists():
+        grow_checkpoint(args.grow_from, model, opt, out / "checkpoint.pt")
     run = TimedRun(out, model, opt, args.minutes, args.lr, args.smoke,
                    f"lr {args.lr:.1e} on a cosine over {args.minutes:g} minutes, {len(utts)} "
                    f"train speakers" if args.new_schedule else None)

@@ -3,8 +3,8 @@ exporter._module_node with the [B, 1, T] mixture:
 
     conv1d (encoder, kernel L, stride S) [-> encoder activation]
     group_norm (gLN refused, cLN mode frame, cgLN mode cumulative; eps 1e-8) -> linear (bottleneck)
-    per block: linear -> prelu -> group_norm -> conv1d depthwise (padding [p, p] or causal
-               [(P-1)d, 0]) -> prelu -> group_norm -> linear (res) + add, linear (skip) + add
+    per block: linear -> prelu -> group_norm -> conv1d depthwise (padding [p, p], causal
+               [(P-1)d, 0] or causal with look-ahead [(P-2)d, d]) -> prelu -> group_norm -> linear (res) + add, linear (skip) + add
     prelu -> linear (n_src N masks) -> sigmoid | relu | tanh | softmax (groups n_src, axis 0)
     per source s: slice s -> mul (encoder output) -> conv_transpose1d (decoder, shared weight)
     concat: one output port, channel s = source s
@@ -78,16 +78,12 @@ def emit(b, name, m, x):
         u = _norm(b, f"{q}.shared_block.2", sb[2], u)
         dw = blk.depth_conv
         k, d = dw.kernel_size[0], dw.dilation[0]
-        if blk.causal:
-            pad = [(k - 1) * d, 0]
-            key = f"{q}.shared_block.3.0"
-        else:
-            if 2 * blk.padding != (k - 1) * d:
-                raise ConvTasNetExportError(f"{q}: the non-causal depthwise conv (kernel {k}, "
-                                            f"dilation {d}) changes the length; use an odd "
-                                            f"conv_kernel_size")
-            pad = [blk.padding, blk.padding]
-            key = f"{q}.shared_block.3"
+        if not blk.causal and 2 * blk.padding != (k - 1) * d:
+            raise ConvTasNetExportError(f"{q}: the non-causal depthwise conv (kernel {k}, "
+                                        f"dilation {d}) changes the length; use an odd "
+                                        f"conv_kernel_size")
+        pad = list(blk.pad_left_right)
+        key = f"{q}.shared_block.3.0" if blk.causal else f"{q}.shared_block.3"
         w = {"weight": _w(b, f"{key}.weight", dw.weight)}
         if dw.bias is not None:
             w["bias"] = _w(b, f"{key}.bias", dw.bias)

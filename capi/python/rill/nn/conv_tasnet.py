@@ -8,7 +8,9 @@ masking for speech separation") with the structure, arguments and state_dict nam
                 R x X blocks, block x of a repeat with dilation d = 2^x:
                   h = norm(PReLU(depthwise conv_P,d(norm(PReLU(1x1 conv B -> H)(in)))))
                   in <- in + res_conv(h);  skip += skip_conv(h)  (H -> Sc)
-                  depthwise padding: non-causal (P-1)d/2 both sides, causal (P-1)d on the left
+                  depthwise padding: non-causal (P-1)d/2 both sides, causal (P-1)d on the left;
+                  causal with look-ahead (Rill's extension, lookahead_dilation D > 0): a block
+                  with d <= D takes its last tap from the future, (P-2)d left and d right
                 mask = act(1x1 conv(PReLU(skip)))  -> [B, n_src, N, F]  (no skip: from `in`)
     decoder:    conv_transpose1d(mask * w, N -> 1, kernel L, stride S, no bias) per source,
                 zero-padded / cut to T                                        y [B, n_src, T]
@@ -19,6 +21,11 @@ Norms (eps 1e-8 inside the square root, biased variance, per-channel gamma and b
     cgLN  mean, var over the channels of frames 0..t, var = E[x^2] - E[x]^2 (asteroid CumLN,
           the paper's causal "cLN")
 As in asteroid, causal=True with norm_type gLN switches to cLN (with a warning).
+lookahead_dilation (not in asteroid; 0 = asteroid's causal model) gives a causal model a fixed
+look-ahead of R * (sum of the dilations <= D) encoder frames: e.g. X=6, R=2, D=8 looks 30 frames
+ahead. The state_dict names stay those of the causal model; a causal checkpoint with kernel P-1
+becomes this model exactly when each look-ahead block's kernel gets a zero future tap appended
+and every other block's a zero oldest tap prepended (grow_causal_kernel).
 
 state_dict (asteroid's names; `.3.0.` is the causal depthwise conv inside nn.Sequential with the
 chop):
@@ -34,7 +41,7 @@ chop):
 
 Streaming (rill.export): the whole network is convolutions, per-frame ops and norms. With cLN or
 cgLN it streams exactly: causal at the encoder framing only (look-ahead L - 1 samples), non-causal
-at the latency of the depthwise convolutions' right padding. gLN needs the whole utterance and
+or causal with look-ahead at the latency of the depthwise convolutions' right padding. gLN needs the whole utterance and
 cannot stream: the exporter refuses it (streaming_counterpart() gives the same weights with cgLN,
 a different model that should be fine-tuned); rill.export_windows runs it on long overlapping
 windows instead (offline windows mode, docs/offline.md). ConvTasNet.streaming_mode() says which
@@ -126,7 +133,7 @@ class _Chop1d(nn.Module):
         self.chop_size = chop_size
 
     def forward(self, x):
-        return x[..., :-self.chop_size]
+        return x[..., :x.shape[-1] - self.chop_size]
 
 
 class FreeFB(nn.Module):
@@ -177,21 +184,32 @@ class Conv1DBlock(nn.Module):
     skip_out_chan is 0."""
 
     def __init__(self, in_chan, hid_chan, skip_out_chan, kernel_size, padding, dilation,
-                 norm_type="gLN", causal=False):
+                 norm_type="gLN", causal=False, future_taps=0):
+        """causal: `padding` frames both sides, then all but the look-ahead chopped on the
+        right; future_taps (causal only) of the kernel's taps read future frames, and `padding`
+        is then (kernel_size - 1 - future_taps) * dilation."""
         super().__init__()
+        if future_taps and (not causal or 2 * future_taps > kernel_size - 1):
+            raise ValueError(f"future_taps {future_taps} needs causal=True and at most half of "
+                             f"the kernel's {kernel_size - 1} tap spans")
         self.skip_out_chan = skip_out_chan
         self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
-        self.causal = causal
+        self.causal, self.future_taps = causal, future_taps
         norm = _NORMS[norm_type]
         depth = nn.Conv1d(hid_chan, hid_chan, kernel_size, padding=padding, dilation=dilation,
                           groups=hid_chan)
         if causal:
-            depth = nn.Sequential(depth, _Chop1d(padding))
+            depth = nn.Sequential(depth, _Chop1d(padding - future_taps * dilation))
         self.shared_block = nn.Sequential(nn.Conv1d(in_chan, hid_chan, 1), nn.PReLU(),
                                           norm(hid_chan), depth, nn.PReLU(), norm(hid_chan))
         self.res_conv = nn.Conv1d(hid_chan, in_chan, 1)
         if skip_out_chan:
             self.skip_conv = nn.Conv1d(hid_chan, skip_out_chan, 1)
+
+    @property
+    def pad_left_right(self):
+        """The depthwise convolution's (left, right) zero padding in frames."""
+        return self.padding, self.future_taps * self.dilation if self.causal else self.padding
 
     @property
     def depth_conv(self):
@@ -210,24 +228,30 @@ class TDConvNet(nn.Module):
 
     def __init__(self, in_chan, n_src, out_chan=None, n_blocks=8, n_repeats=3, bn_chan=128,
                  hid_chan=512, skip_chan=128, conv_kernel_size=3, norm_type="gLN",
-                 mask_act="relu", causal=False):
+                 mask_act="relu", causal=False, lookahead_dilation=0):
         super().__init__()
         if norm_type not in NORM_TYPES:
             raise ValueError(f"norm_type {norm_type!r} is not supported (one of {NORM_TYPES})")
+        if lookahead_dilation and not causal:
+            raise ValueError("lookahead_dilation applies to causal models (a non-causal one "
+                             "already looks (P-1)d/2 ahead in every block)")
         self.in_chan, self.n_src = in_chan, n_src
         self.out_chan = out_chan if out_chan else in_chan
         self.n_blocks, self.n_repeats = n_blocks, n_repeats
         self.bn_chan, self.hid_chan, self.skip_chan = bn_chan, hid_chan, skip_chan
         self.conv_kernel_size, self.norm_type = conv_kernel_size, norm_type
         self.mask_act, self.causal = mask_act, causal
+        self.lookahead_dilation = lookahead_dilation
         self.bottleneck = nn.Sequential(_NORMS[norm_type](in_chan), nn.Conv1d(in_chan, bn_chan, 1))
         self.TCN = nn.ModuleList()
         for _ in range(n_repeats):
             for x in range(n_blocks):
                 d = 2 ** x
-                padding = (conv_kernel_size - 1) * d if causal else (conv_kernel_size - 1) * d // 2
+                ahead = int(d <= lookahead_dilation)  # future taps
+                padding = ((conv_kernel_size - 1 - ahead) * d if causal
+                           else (conv_kernel_size - 1) * d // 2)
                 self.TCN.append(Conv1DBlock(bn_chan, hid_chan, skip_chan, conv_kernel_size,
-                                            padding, d, norm_type, causal))
+                                            padding, d, norm_type, causal, ahead))
         self.mask_net = nn.Sequential(nn.PReLU(),
                                       nn.Conv1d(skip_chan if skip_chan else bn_chan,
                                                 n_src * self.out_chan, 1))
@@ -251,7 +275,9 @@ class TDConvNet(nn.Module):
                 "hid_chan": self.hid_chan, "skip_chan": self.skip_chan,
                 "conv_kernel_size": self.conv_kernel_size, "n_blocks": self.n_blocks,
                 "n_repeats": self.n_repeats, "n_src": self.n_src, "norm_type": self.norm_type,
-                "mask_act": self.mask_act, "causal": self.causal}
+                "mask_act": self.mask_act, "causal": self.causal,
+                **({"lookahead_dilation": self.lookahead_dilation}
+                   if self.lookahead_dilation else {})}  # asteroid's keys when 0
 
 
 class ConvTasNet(nn.Module):
@@ -262,7 +288,7 @@ class ConvTasNet(nn.Module):
     def __init__(self, n_src, out_chan=None, n_blocks=8, n_repeats=3, bn_chan=128, hid_chan=512,
                  skip_chan=128, conv_kernel_size=3, norm_type="gLN", mask_act="sigmoid",
                  in_chan=None, causal=False, fb_name="free", kernel_size=16, n_filters=512,
-                 stride=8, encoder_activation=None, sample_rate=8000):
+                 stride=8, encoder_activation=None, sample_rate=8000, lookahead_dilation=0):
         super().__init__()
         if fb_name != "free":
             raise ValueError(f"fb_name {fb_name!r}: only the 'free' filterbank is supported")
@@ -284,7 +310,8 @@ class ConvTasNet(nn.Module):
         self.encoder_activation = encoder_activation
         self.encoder = Encoder(FreeFB(n_filters, kernel_size, stride, sample_rate))
         self.masker = TDConvNet(n_filters, n_src, out_chan, n_blocks, n_repeats, bn_chan,
-                                hid_chan, skip_chan, conv_kernel_size, norm_type, mask_act, causal)
+                                hid_chan, skip_chan, conv_kernel_size, norm_type, mask_act, causal,
+                                lookahead_dilation)
         self.decoder = Decoder(FreeFB(n_filters, kernel_size, stride, sample_rate))
         self.enc_activation = _activation(encoder_activation, "encoder_activation")
 
@@ -319,9 +346,7 @@ class ConvTasNet(nn.Module):
 
     def lookahead_frames(self):
         """Encoder frames of look-ahead of the TCN (the depthwise convolutions' right padding)."""
-        if self.causal:
-            return 0
-        return sum(b.padding for b in self.masker.TCN)  # symmetric: right padding = padding
+        return sum(b.pad_left_right[1] for b in self.masker.TCN)
 
     def streaming_mode(self):
         """(mode, explanation): mode "exact" (streams exactly, causal), "exact_latency" (streams
@@ -337,13 +362,32 @@ class ConvTasNet(nn.Module):
                     "train with cgLN (cumulative) or cLN (per frame), or export "
                     "rill.nn.conv_tasnet.streaming_counterpart(model), the same weights with "
                     "cgLN, a different model that needs fine-tuning")
-        if self.causal:
+        la = self.lookahead_frames()
+        if self.causal and not la:
             return ("exact", f"causal {self.norm_type}: streams exactly; the only look-ahead is "
                     f"the {frame} (up to {fb.kernel_size - 1} samples)")
-        la = self.lookahead_frames()
-        return ("exact_latency", f"non-causal {self.norm_type}: streams exactly at the look-ahead "
+        kind = "causal with look-ahead" if self.causal else "non-causal"
+        return ("exact_latency", f"{kind} {self.norm_type}: streams exactly at the look-ahead "
                 f"of the depthwise convolutions, {la} encoder frames ({la * fb.stride} samples) "
                 f"plus the {frame}")
+
+
+def grow_causal_kernel(state_dict, model):
+    """The state_dict of a causal ConvTasNet with depthwise kernel P - 1, made exactly equal to
+    the causal `model` with kernel P (and look-ahead): every block's kernel gets one zero tap,
+    appended (the future tap) where the block looks ahead, prepended (a frame further back)
+    elsewhere. Everything else is copied; the caller loads the result with strict=True."""
+    grown = dict(state_dict)
+    for i, blk in enumerate(model.masker.TCN):
+        if not blk.causal:
+            raise ValueError("grow_causal_kernel: the model must be causal")
+        key = f"masker.TCN.{i}.shared_block.3.0.weight"
+        w = state_dict[key]
+        if w.shape[-1] + 1 != blk.kernel_size:
+            raise ValueError(f"{key}: kernel {w.shape[-1]}, the model's is {blk.kernel_size}")
+        zero = torch.zeros_like(w[..., :1])
+        grown[key] = torch.cat([w, zero] if blk.future_taps else [zero, w], -1)
+    return grown
 
 
 def streaming_counterpart(model, norm_type="cgLN"):
