@@ -10,8 +10,9 @@ arguments (the `model` object of its metrics/provenance JSON). Every runner is o
 the same signal. Per block size:
 - Rill: `rill bench MODEL --block B` (the .rill exported by rill.export; stream FIFO, graph,
   everything a user runs): real-time factor, per-block p50 / p99;
-- PyTorch streamed exactly: bench/conv_tasnet_stateful.py (convolution caches and norm sums
-  carried as explicit state), timed per call; its output is checked against the offline model;
+- PyTorch streamed exactly: bench/conv_tasnet_stateful.py (convolution caches, norm sums and,
+  for a model with look-ahead, the delay lines carried as explicit state), timed per call; its
+  output is checked against the offline model;
 - onnxruntime streamed exactly: the same stateful module exported to ONNX at that block size,
   run by onnxruntime-node (npm, 1 thread) through bench/ort_stream_bench.js.
 Offline (the whole signal in one call): PyTorch, onnxruntime (exported at that length), and Rill
@@ -108,9 +109,11 @@ def main():
         weights = sum(p.numel() for p in m.parameters())
         print(f"Conv-TasNet {path.name}: {weights:,} weights, {sr:g} Hz, {n / sr:g} s of audio, "
               f"1 thread each")
-        with torch.no_grad():
-            delayed = m(torch.nn.functional.pad(x, (m.encoder.filterbank.kernel_size
-                                                    - m.encoder.filterbank.stride, 0)))
+        fb = m.encoder.filterbank
+        with torch.no_grad():  # what the stream gives: the input L - S late, the output S A
+            delayed = torch.nn.functional.pad(
+                m(torch.nn.functional.pad(x, (fb.kernel_size - fb.stride, 0))),
+                (fb.stride * m.lookahead_frames(), 0))
         rows = []
         for block in blocks:
             budget = 1e6 * block / sr

@@ -16,10 +16,14 @@ equals PyTorch, and streams exactly:
 - causal with look-ahead (lookahead_dilation, Rill's extension): grow_causal_kernel turns a causal
   kernel-3 model into the kernel-4 look-ahead one with the same output; it streams exactly at
   15 + 8 R (sum of the look-ahead dilations) samples and its output does depend on that much of
-  the future, no more."""
+  the future, no more;
+- the benchmark's PyTorch peer (bench/conv_tasnet_stateful.py: caches, norm sums and delay lines
+  as explicit state) streams exactly, causal and with look-ahead, cgLN and cLN, with and
+  without skip connections."""
 
 import math
 import pathlib
+import sys
 import unittest
 import warnings
 
@@ -31,6 +35,9 @@ import rill
 from rill.exporter import ExportError
 from rill.nn.conv_tasnet import ConvTasNet, grow_causal_kernel, streaming_counterpart
 from stream_check import StreamTestCase, stream_blocks
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "bench"))
+from conv_tasnet_stateful import StatefulConvTasNet  # noqa: E402
 
 SR = 8000
 SMALL = dict(n_filters=32, bn_chan=16, hid_chan=32, skip_chan=16, n_blocks=4, n_repeats=2)
@@ -305,6 +312,26 @@ class ConvTasNetTest(StreamTestCase):
             ConvTasNet(2, **dict(lookahead, causal=False, norm_type="cLN"))
         print(f"conv-tasnet small causal+look-ahead latency {latency} samples, "
               f"max |rill - torch| / scale {rel:.2e}")
+
+    def test_stateful_pytorch_peer_streams_exactly(self):
+        x = torch.from_numpy(signal(4096, 7))[None]
+        cases = [dict(), dict(conv_kernel_size=4, lookahead_dilation=2),
+                 dict(conv_kernel_size=4, lookahead_dilation=2, norm_type="cLN"),
+                 dict(conv_kernel_size=4, lookahead_dilation=4, skip_chan=0)]
+        for i, extra in enumerate(cases):
+            m = make(2, 70 + i, **{**SMALL, "causal": True, "norm_type": "cgLN", **extra})
+            for block in (64, 256):
+                with self.subTest(**extra, block=block):
+                    step = StatefulConvTasNet(m, block)
+                    self.assertEqual(step.latency_samples, 8 + 8 * m.lookahead_frames())
+                    state, ys = step.initial_state(), []
+                    with torch.no_grad():
+                        for pos in range(0, x.shape[-1], block):
+                            y, *state = step(x[..., pos:pos + block], *state)
+                            ys.append(y)
+                        ref = F.pad(m(F.pad(x, (8, 0))), (8 * m.lookahead_frames(), 0))
+                    torch.testing.assert_close(torch.cat(ys, -1), ref[..., :x.shape[-1]],
+                                               atol=1e-5, rtol=1e-4)
 
     def test_gln_is_refused_with_the_reason(self):
         x = signal(1000, 5)
