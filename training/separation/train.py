@@ -10,7 +10,9 @@
 The configuration, loss and schedule follow asteroid's ConvTasNet recipe scaled down for a shared
 2-core CPU; the bundled models' runs are in assets/speech/PROVENANCE.md.
 - model: causal, cgLN (cumulative; streams exactly at 15 samples), N=128, L=16, B=64, H=128,
-  Sc=64, P=3, X=6, R=2, sigmoid masks (0.34 M weights; the released size is 5 M).
+  Sc=64, P=3, X=6, R=2, sigmoid masks (0.34 M weights; the released size is 5 M);
+  --lookahead-dilation D: causal with look-ahead (P=4, blocks of dilation <= D look one tap
+  ahead; D=8: 32 ms), started from a causal checkpoint by --grow-from (the same function).
 - loss: negative SI-SDR, for separation with utterance-level permutation invariance (PIT over
   the 2 orders); the enhancer is the same network with one source.
 - Adam lr 1e-3 (--lr), gradient norm clipped at 5, learning rate on a cosine over the wall-clock
