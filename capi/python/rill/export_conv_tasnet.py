@@ -4,7 +4,8 @@ exporter._module_node with the [B, 1, T] mixture:
     conv1d (encoder, kernel L, stride S) [-> encoder activation]
     group_norm (gLN refused, cLN mode frame, cgLN mode cumulative; eps 1e-8) -> linear (bottleneck)
     per block: linear -> prelu -> group_norm -> conv1d depthwise (padding [p, p], causal
-               [(P-1)d, 0] or causal with look-ahead [(P-2)d, d]) -> prelu -> group_norm -> linear (res) + add, linear (skip) + add
+               [(P-1)d, 0] or causal with look-ahead [(P-2)d, d]) -> prelu -> group_norm ->
+               linear (res) + add, linear (skip) + add
     prelu -> linear (n_src N masks) -> sigmoid | relu | tanh | softmax (groups n_src, axis 0)
     per source s: slice s -> mul (encoder output) -> conv_transpose1d (decoder, shared weight)
     concat: one output port, channel s = source s

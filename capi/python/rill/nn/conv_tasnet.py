@@ -41,11 +41,11 @@ chop):
 
 Streaming (rill.export): the whole network is convolutions, per-frame ops and norms. With cLN or
 cgLN it streams exactly: causal at the encoder framing only (look-ahead L - 1 samples), non-causal
-or causal with look-ahead at the latency of the depthwise convolutions' right padding. gLN needs the whole utterance and
-cannot stream: the exporter refuses it (streaming_counterpart() gives the same weights with cgLN,
-a different model that should be fine-tuned); rill.export_windows runs it on long overlapping
-windows instead (offline windows mode, docs/offline.md). ConvTasNet.streaming_mode() says which
-applies."""
+or causal with look-ahead at the latency of the depthwise convolutions' right padding. gLN needs
+the whole utterance and cannot stream: the exporter refuses it (streaming_counterpart() gives the
+same weights with cgLN, a different model that should be fine-tuned); rill.export_windows runs
+it on long overlapping windows instead (offline windows mode, docs/offline.md).
+ConvTasNet.streaming_mode() says which applies."""
 
 import copy
 import warnings
