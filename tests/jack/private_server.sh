@@ -2,12 +2,19 @@
 # apps/live/tests/live_jack_test.sh). The server is the tests' environment, not their subject: a
 # test defines `attempt N` (its whole run on a fresh server) and calls `run_attempts`, which runs
 # it up to three times while it exits with $server_gone (jackd exited, did not start, or its
-# socket in /dev/shm vanished while it ran: seen on a CI machine, where jack_lsp could no longer
-# connect to a jackd that still ran; cause not found, /dev/shm is listed then) or with a
-# code listed in $retry_codes; any other code ends the test at once.
+# socket in /dev/shm vanished while it ran: seen on a CI machine that shared /dev/shm with other
+# JACK servers, before the tests ran in a private /dev/shm (private_shm.sh); /dev/shm is listed
+# then) or with a code listed in $retry_codes; any other code ends the test at once.
 # The test sets: work (its directory), jack_logs (log file names in $work printed on failure).
 # Inside an attempt: start_server NAME RATE, pids+=(...) for every process it starts (cleaned up
 # in reverse order when the attempt ends), fail CODE MESSAGE, wait_for CONDITION-COMMAND...
+#
+# Wait for a client to start by what it prints once it is active, not by polling jack_lsp: a
+# jack_lsp client opening and closing while another client opens can leave that client's process
+# thread never woken (jackd logged "client = probe_rec was not finished, state = Triggered" all
+# through the run, and the client never ran: 4 runs in 12 here while live_jack_test.sh polled
+# jack_lsp as its probe started, none in 12 once it waited on the probe's "ready" line). Polling
+# jack_lsp once every client is active is safe.
 readonly server_gone=3
 retry_codes=()
 # No client may start a server of its own (libjack's autostart would launch a second jackd under
@@ -61,7 +68,12 @@ start_server() { # NAME RATE: a private dummy-driver server, 256-frame periods, 
     jackd -n "$JACK_DEFAULT_SERVER" --no-realtime -d dummy -r "$2" -p 256 >"$work/jackd.log" 2>&1 &
     jackd_pid=$!
     pids+=("$jackd_pid")
-    jack_wait -w -t 20 >/dev/null || fail $server_gone "the JACK server did not start"
+    if ! jack_wait -w -t 20 >/dev/null; then
+        grep -q "Too many servers already active" "$work/jackd.log" &&
+            echo "JACK's server registry (/dev/shm/jack-shm-registry) is full of servers that" \
+                "exited without unregistering; with no jackd running it can be deleted" >&2
+        fail $server_gone "the JACK server did not start"
+    fi
 }
 
 run_attempts() {

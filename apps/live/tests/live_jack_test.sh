@@ -28,6 +28,8 @@
 # fails in an attempt with xruns, the logs are printed and the attempt is run again on a fresh
 # server, at most three times. Anything else fails at once.
 set -euo pipefail
+source "$(dirname "$0")/../../../tests/jack/private_shm.sh"
+run_in_private_shm "$0" "$@"
 rill_live=$1 probe=$2 rill=$3 model=$4 models=$5 work=$6
 mkdir -p "$work"
 source "$(dirname "$0")/../../../tests/jack/private_server.sh"
@@ -53,7 +55,7 @@ attempt() { # runs in a subshell: its own server, clients and cleanup
     "$probe" record --out-dir "$work" --seconds 7 --lead 0.5 --name probe >"$work/probe.log" 2>&1 &
     local probe_pid=$!
     pids+=("$probe_pid")
-    probe_ready() { jack_lsp | grep -q "^probe_play:out$" && jack_lsp | grep -q "^probe_rec:in$"; }
+    probe_ready() { grep -q "^probe: ready" "$work/probe.log"; } # printed once it is active
     wait_for probe_ready || fail 1 "the probe did not start"
 
     "$rill_live" --headless --count-allocations --client-name rill-live \
@@ -78,8 +80,8 @@ attempt() { # runs in a subshell: its own server, clients and cleanup
     jack_port_latency_ok() { [ "$(range rill-live:out_1 capture)" = $((capture + model_latency)) ]; }
     # rill-live plays the model twice in its run; once it has exited there is nothing to see.
     local seen_port_latency=0
-    port_latency_seen() {
-        if jack_port_latency_ok; then seen_port_latency=1; else exited "$live_pid"; fi
+    port_latency_seen() { # twice a second: each jack_lsp is a client opening and closing
+        if jack_port_latency_ok; then seen_port_latency=1; else sleep 0.4; exited "$live_pid"; fi
     }
     wait_for port_latency_seen || true
     if [ "$seen_port_latency" = 0 ]; then

@@ -11,6 +11,8 @@
 # a fresh server, at most three times. A wrong latency, or a plugin that never reports one, fails
 # at once.
 set -euo pipefail
+source "$(dirname "$0")/../../../tests/jack/private_shm.sh"
+run_in_private_shm "$0" "$@"
 lv2_dir=$1 uri=$2 model=$3 work=$4
 mkdir -p "$work"
 export HOME=$work LV2_PATH=$lv2_dir RILL_PLUGIN_MODEL=$model
@@ -29,6 +31,9 @@ attempt() { # runs in a subshell: its own server, clients and cleanup
     stdbuf -o0 jack_iodelay >"$work/iodelay.log" 2>&1 &
     pids+=($!)
 
+    # jalv prompts ("> ") once its client is active; jack_iodelay prints from then on.
+    started() { grep -q "^> " "$work/jalv.log" && [ -s "$work/iodelay.log" ]; }
+    wait_for started || fail 1 "jalv or jack_iodelay did not start"
     ports_ready() { jack_lsp | grep -q "^rill:audio_in_1$" && jack_lsp | grep -q "^jack_delay:in$"; }
     wait_for ports_ready || fail 1 "jalv or jack_iodelay did not start"
     reported() { # the largest figure in "port ... latency = [ min max ] frames" of the plugin's output

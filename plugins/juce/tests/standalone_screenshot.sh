@@ -6,6 +6,8 @@
 # JACK ports exist, feeds it the metronome, saves a screenshot of its window (model, latency,
 # DSP load, meters) to OUT.png and checks that it still runs.
 set -euo pipefail
+source "$(dirname "$0")/../../../tests/jack/private_shm.sh"
+run_in_private_shm "$0" "$@"
 app=$1 model=$2 shot=$3
 mkdir -p "$(dirname "$shot")"
 rm -f "$shot"
