@@ -6,9 +6,11 @@
 # jack-shm-registry) and one SysV semaphore (key 0x282929). The registry has 8 server slots, and a
 # slot is only reclaimed by a server of the same name, so servers that died without unregistering
 # (a killed test, a crash) fill it for good: jackd then fails with "Too many servers already
-# active". A CI run saw that, and saw a running server's socket vanish; CI runs in its own PID
-# namespace over this machine's /dev/shm, where a jackd counts every server whose PID it cannot
-# see as dead and removes its shared memory. In a namespace of its own a test sees none of that.
+# active". A CI run saw that. It also once saw a running server's socket vanish; a likely cause is
+# that CI runs in its own PID namespace over this machine's /dev/shm, and a starting jackd treats
+# every registered segment whose owner's PID it cannot see as dead and removes it (jack2's
+# jack_cleanup_shm). In a namespace of its own a test sees none of that.
+# RILL_JACK_PRIVATE_SHM=1 in the environment marks a test already inside one (and skips this).
 #
 # Without the privilege to create namespaces (a developer's non-root shell) the test runs as it is,
 # on the machine's /dev/shm, and says so.

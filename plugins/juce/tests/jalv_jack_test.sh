@@ -35,7 +35,7 @@ attempt() { # runs in a subshell: its own server, clients and cleanup
     started() { grep -q "^> " "$work/jalv.log" && [ -s "$work/iodelay.log" ]; }
     wait_for started || fail 1 "jalv or jack_iodelay did not start"
     ports_ready() { jack_lsp | grep -q "^rill:audio_in_1$" && jack_lsp | grep -q "^jack_delay:in$"; }
-    wait_for ports_ready || fail 1 "jalv or jack_iodelay did not start"
+    wait_for ports_ready || fail 1 "JACK never listed the ports of jalv or jack_iodelay"
     reported() { # the largest figure in "port ... latency = [ min max ] frames" of the plugin's output
         jack_lsp -l rill:audio_out_1 | grep -Eo "port [a-z]+ latency = \[ [0-9]+ [0-9]+" |
             awk '{ if ($6 > m) m = $6 } END { printf "%d", m }'
