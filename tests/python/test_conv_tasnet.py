@@ -313,6 +313,29 @@ class ConvTasNetTest(StreamTestCase):
         print(f"conv-tasnet small causal+look-ahead latency {latency} samples, "
               f"max |rill - torch| / scale {rel:.2e}")
 
+    def test_lookahead_grows_into_a_larger_lookahead(self):
+        x = signal(4000, 8)
+        small = dict(SMALL, causal=True, norm_type="cgLN", conv_kernel_size=4,
+                     lookahead_dilation=2)
+        wide = dict(small, conv_kernel_size=5, lookahead_dilation=8)  # every block (d <= 8)
+        source = make(2, 62, **small)
+        grown = ConvTasNet(2, **wide).eval()
+        grown.load_state_dict(grow_causal_kernel(source.state_dict(), grown, 2), strict=True)
+        xt = torch.from_numpy(x)[None]
+        with torch.no_grad():
+            self.assertTrue(torch.equal(grown(xt), source(xt)))
+        # blocks d = 1, 2 got an oldest zero tap, d = 4, 8 a future one
+        taps = grown.masker.TCN[0].depth_conv.weight, grown.masker.TCN[3].depth_conv.weight
+        self.assertTrue(torch.equal(taps[0][..., 0], torch.zeros_like(taps[0][..., 0])))
+        self.assertTrue(torch.equal(taps[1][..., -1], torch.zeros_like(taps[1][..., -1])))
+        narrower = ConvTasNet(2, **dict(wide, lookahead_dilation=1))
+        with self.assertRaisesRegex(ValueError, "cannot shrink"):
+            grow_causal_kernel(source.state_dict(), narrower, 2)
+        # trained on, the grown model streams exactly at its larger latency
+        m = make(2, 63, **wide)
+        rel, report = self.check_equal(m, x, [[1], [77], [3, 90, 1, 500]], "la_wide.rill")
+        self.assertEqual(report.latency_frames, 15 + 8 * 2 * (1 + 2 + 4 + 8))
+
     def test_stateful_pytorch_peer_streams_exactly(self):
         x = torch.from_numpy(signal(4096, 7))[None]
         cases = [dict(), dict(conv_kernel_size=4, lookahead_dilation=2),

@@ -1,7 +1,8 @@
 """The speech models' training scripts run as a user runs them: training/separation/train.py
 (--task separate and --task enhance) and training/vocoder/train.py in their --smoke form (tiny
 espeak-ng data, a tiny model, a few seconds of steps) each write a .rill that the C library loads
-with the model's input and output ports, and a metrics JSON with the held-out figure."""
+with the model's input and output ports, and a metrics JSON with the held-out figure; a bundled
+separator grows (train.py --grow-from) into a larger look-ahead with the same output."""
 
 import json
 import os
@@ -12,7 +13,10 @@ import sys
 import tempfile
 import unittest
 
+import torch
+
 import rill
+from rill import wavfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOOLS = shutil.which("espeak-ng") and shutil.which("sox")
@@ -49,6 +53,33 @@ class SpeechTrainingSmoke(unittest.TestCase):
         metrics = json.loads((out / "vocoder_16k.metrics.json").read_text())
         self.assertGreater(metrics["heldout_lsd_db"], 0.0)
         self.assertLess(metrics["max_abs_diff_block_1024"], 1e-4)
+
+
+class GrowFromBundled(unittest.TestCase):
+    def test_bundled_separator_grows_with_the_same_output(self):
+        """--grow-from a bundled .rill: its weights load into the PyTorch model strictly and give
+        the library's output; grown to every block looking ahead (kernel 5) they still do."""
+        sys.path.insert(0, str(ROOT / "training" / "separation"))
+        import train
+        from rill.nn.conv_tasnet import ConvTasNet
+        bundled = ROOT / "assets" / "speech" / "separator_8k_lookahead.rill"
+        x = wavfile.read(ROOT / "assets" / "speech" / "separator_8k_heldout.wav")[0][:1, :4000]
+        state, lookahead = train.bundled_checkpoint(bundled)
+        self.assertEqual(lookahead, 8)
+        source = ConvTasNet(2, **dict(train.MODEL, conv_kernel_size=4, lookahead_dilation=8))
+        source.load_state_dict(state["model"], strict=True)
+        self.assertLess(rill.compare(source, str(bundled), x, block=128), 1e-5)
+        grown = ConvTasNet(2, **dict(train.MODEL, conv_kernel_size=5, lookahead_dilation=32))
+        opt = torch.optim.Adam(grown.parameters())
+        with tempfile.TemporaryDirectory() as t:
+            train.grow_checkpoint(bundled, 0, grown, opt, pathlib.Path(t) / "checkpoint.pt")
+            saved = torch.load(pathlib.Path(t) / "checkpoint.pt")
+        self.assertEqual(saved["step"], json.loads(bundled.with_suffix(".metrics.json")
+                                                   .read_text())["steps"])
+        self.assertEqual(grown.lookahead_frames(), 2 * 63)
+        xt = torch.from_numpy(x)[None]
+        with torch.no_grad():
+            self.assertTrue(torch.equal(grown.eval()(xt), source.eval()(xt)))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ The configuration, loss and schedule follow asteroid's ConvTasNet recipe scaled 
 - model: causal, cgLN (cumulative; streams exactly at 15 samples), N=128, L=16, B=64, H=128,
   Sc=64, P=3, X=6, R=2, sigmoid masks (0.34 M weights; the released size is 5 M);
   --lookahead-dilation D: causal with look-ahead (P=4, blocks of dilation <= D look one tap
-  ahead; D=8: 32 ms), started from a causal checkpoint by --grow-from (the same function).
+  ahead; D=8: 32 ms), started from a causal checkpoint by --grow-from (the same function);
+  --grow-from also takes a bundled .rill, and a model with look-ahead grows into one with a
+  larger D and kernel P + 1 (--conv-kernel).
 - loss: negative SI-SDR, for separation with utterance-level permutation invariance (PIT over
   the 2 orders); the enhancer is the same network with one source.
 - Adam lr 1e-3 (--lr), gradient norm clipped at 5, learning rate on a cosine over the wall-clock
@@ -96,21 +98,44 @@ class Batches:
         return data.batch(rng, self.utts, segment, size, self.perturb)
 
 
-def grow_checkpoint(source, model, opt, target):
-    """Writes `target`: the causal checkpoint `source` (depthwise kernel P - 1) grown to `model`
-    (kernel P, look-ahead) by rill.nn.conv_tasnet.grow_causal_kernel, computing the same function;
-    Adam's moments are grown the same way (zero for the new taps), the step count is kept and the
-    wall-clock budget starts again."""
-    state = torch.load(source)
-    opt_state = state["opt"]
-    moments = opt_state["state"]  # by parameter index; none for a parameter without gradients
-    names = {i: name for i, (name, _) in enumerate(model.named_parameters()) if i in moments}
-    for moment in ("exp_avg", "exp_avg_sq"):
-        grown = grow_causal_kernel({n: moments[i][moment] for i, n in names.items()}, model)
-        for i, n in names.items():
-            moments[i][moment] = grown[n]
-    model.load_state_dict(grow_causal_kernel(state["model"], model), strict=True)
-    opt.load_state_dict(opt_state)
+def bundled_checkpoint(path):
+    """A bundled separator (a .rill written by this script, its .metrics.json beside it) as a
+    checkpoint to grow from: its weights, no optimiser moments, its step count and its model
+    configuration (the source's look-ahead dilation)."""
+    path = pathlib.Path(path)
+    metrics = json.loads(path.with_suffix(".metrics.json").read_text())
+    config = dict(metrics["model"])
+    source = ConvTasNet(config.pop("n_src"), **config)
+    tensors = rill.read_rill(path)[1]
+    state = {k: torch.from_numpy(tensors.pop(f"m.{k}")).reshape(v.shape)
+             for k, v in source.state_dict().items()}
+    if tensors:
+        raise ValueError(f"{path}: tensors the model does not have: {sorted(tensors)[:3]}")
+    lookahead = config.get("lookahead_dilation", 0)
+    return {"model": state, "opt": None, "step": metrics["steps"]}, lookahead
+
+
+def grow_checkpoint(source, source_lookahead, model, opt, target):
+    """Writes `target`: the checkpoint `source` (depthwise kernel P - 1, look-ahead dilation
+    `source_lookahead`; or a bundled .rill, bundled_checkpoint) grown to `model` (kernel P, the
+    same or a larger look-ahead) by rill.nn.conv_tasnet.grow_causal_kernel, computing the same
+    function; Adam's moments are grown the same way (zero for the new taps; a .rill has none, so
+    Adam starts afresh), the step count is kept and the wall-clock budget starts again."""
+    if str(source).endswith(".rill"):
+        state, source_lookahead = bundled_checkpoint(source)
+    else:
+        state = torch.load(source)
+    model.load_state_dict(grow_causal_kernel(state["model"], model, source_lookahead), strict=True)
+    if state["opt"] is not None:
+        opt_state = state["opt"]
+        moments = opt_state["state"]  # by parameter index; none for a parameter without gradients
+        names = {i: name for i, (name, _) in enumerate(model.named_parameters()) if i in moments}
+        for moment in ("exp_avg", "exp_avg_sq"):
+            grown = grow_causal_kernel({n: moments[i][moment] for i, n in names.items()}, model,
+                                       source_lookahead)
+            for i, n in names.items():
+                moments[i][moment] = grown[n]
+        opt.load_state_dict(opt_state)
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": state["step"],
                 "seconds": 0.0}, target)
 
@@ -146,10 +171,14 @@ def main():
                     help="keep the checkpoint's weights and optimiser moments but start a new "
                          "cosine of --minutes (otherwise a resume continues the old one)")
     ap.add_argument("--lookahead-dilation", type=int, default=0,
-                    help="separation: blocks with dilation <= this look one tap ahead (depthwise "
-                         "kernel 4, latency R x their dilations' sum encoder frames); 0: causal")
-    ap.add_argument("--grow-from", help="start from this causal checkpoint (kernel 3), grown to "
-                                        "the look-ahead model with the same function")
+                    help="separation: blocks with dilation <= this look one tap ahead (latency "
+                         "R x their dilations' sum encoder frames); 0: causal")
+    ap.add_argument("--conv-kernel", type=int,
+                    help="depthwise kernel P (default 3; 4 with --lookahead-dilation)")
+    ap.add_argument("--grow-from", help="start from this checkpoint (kernel P - 1) or bundled "
+                                        ".rill, grown to the model with the same function")
+    ap.add_argument("--grow-from-lookahead", type=int, default=0,
+                    help="the --grow-from checkpoint's look-ahead dilation (a .rill says its own)")
     ap.add_argument("--smoke", action="store_true", help="tiny data and model, a few steps")
     ap.add_argument("--out", help="default: training/runs/<separation|enhancement>")
     args = ap.parse_args()
@@ -173,10 +202,12 @@ def main():
     if args.lookahead_dilation:
         config.update(conv_kernel_size=4, lookahead_dilation=args.lookahead_dilation)
         description = description.replace("causal", "causal with look-ahead")
+    if args.conv_kernel:
+        config.update(conv_kernel_size=args.conv_kernel)
     model = ConvTasNet(n_src, **config)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     if args.grow_from and not (out / "checkpoint.pt").exists():
-        grow_checkpoint(args.grow_from, model, opt, out / "checkpoint.pt")
+        grow_checkpoint(args.grow_from, args.grow_from_lookahead, model, opt, out / "checkpoint.pt")
     run = TimedRun(out, model, opt, args.minutes, args.lr, args.smoke,
                    f"lr {args.lr:.1e} on a cosine over {args.minutes:g} minutes, {len(utts)} "
                    f"train speakers" if args.new_schedule else None)

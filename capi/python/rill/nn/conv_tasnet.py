@@ -25,7 +25,8 @@ lookahead_dilation (not in asteroid; 0 = asteroid's causal model) gives a causal
 look-ahead of R * (sum of the dilations <= D) encoder frames: e.g. X=6, R=2, D=8 looks 30 frames
 ahead. The state_dict names stay those of the causal model; a causal checkpoint with kernel P-1
 becomes this model exactly when each look-ahead block's kernel gets a zero future tap appended
-and every other block's a zero oldest tap prepended (grow_causal_kernel).
+and every other block's a zero oldest tap prepended (grow_causal_kernel); the same way a model
+with look-ahead D and kernel P-1 grows into one with a larger D' and kernel P.
 
 state_dict (asteroid's names; `.3.0.` is the causal depthwise conv inside nn.Sequential with the
 chop):
@@ -372,10 +373,11 @@ class ConvTasNet(nn.Module):
                 f"plus the {frame}")
 
 
-def grow_causal_kernel(state_dict, model):
-    """The state_dict of a causal ConvTasNet with depthwise kernel P - 1, made exactly equal to
-    the causal `model` with kernel P (and look-ahead): every block's kernel gets one zero tap,
-    appended (the future tap) where the block looks ahead, prepended (a frame further back)
+def grow_causal_kernel(state_dict, model, source_lookahead_dilation=0):
+    """The state_dict of a causal ConvTasNet with depthwise kernel P - 1 and look-ahead dilation
+    `source_lookahead_dilation` (0: none), made exactly equal to the causal `model` with kernel P
+    and a look-ahead dilation at least as large: every block's kernel gets one zero tap, appended
+    (the future tap) where the block starts looking ahead, prepended (a frame further back)
     elsewhere. Everything else is copied; the caller loads the result with strict=True."""
     grown = dict(state_dict)
     for i, blk in enumerate(model.masker.TCN):
@@ -385,8 +387,12 @@ def grow_causal_kernel(state_dict, model):
         w = state_dict[key]
         if w.shape[-1] + 1 != blk.kernel_size:
             raise ValueError(f"{key}: kernel {w.shape[-1]}, the model's is {blk.kernel_size}")
+        source_ahead = int(blk.dilation <= source_lookahead_dilation)
+        if blk.future_taps < source_ahead:
+            raise ValueError(f"{key}: the source looks ahead at dilation {blk.dilation}, the "
+                             f"model does not (lookahead_dilation cannot shrink)")
         zero = torch.zeros_like(w[..., :1])
-        grown[key] = torch.cat([w, zero] if blk.future_taps else [zero, w], -1)
+        grown[key] = torch.cat([w, zero] if blk.future_taps > source_ahead else [zero, w], -1)
     return grown
 
 
