@@ -7,12 +7,14 @@ separator grows (train.py --grow-from) into a larger look-ahead with the same ou
 import json
 import os
 import pathlib
+import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
 
+import numpy as np
 import torch
 
 import rill
@@ -44,6 +46,33 @@ class SpeechTrainingSmoke(unittest.TestCase):
                 metrics = json.loads((out / f"{model_file}.metrics.json").read_text())
                 self.assertEqual(metrics["latency_samples"], 15)
                 self.assertLess(metrics["max_abs_diff_block_37"], 1e-4)
+
+    def test_random_voices_are_new_voices(self):
+        """train-random speakers speak with variant files of their own: each one's speech differs
+        from the plain language voice and from the others'; the split never uses a held-out
+        language or variant, and a variant file is there only while its speaker speaks."""
+        sys.path.insert(0, str(ROOT / "training" / "separation"))
+        import data
+        spk = data.speakers("train-random", 3)
+        self.assertEqual([v.split("+")[1] for v, _, _ in spk],
+                         [f"{data.RANDOM_VARIANT}{i}" for i in range(3)])
+        for voice, _, _ in spk:
+            self.assertNotIn(voice.split("+")[0], data.HELDOUT_LANGUAGES)
+        with tempfile.TemporaryDirectory() as t:
+            t = pathlib.Path(t)
+            voices = data.random_voice_data(t)
+            said = []
+            for i in range(3):
+                with data.random_voice(voices, 5, i):
+                    said.append(data.utterance(random.Random(0),
+                                               (f"en+{data.RANDOM_VARIANT}{i}", 150, 50), t,
+                                               espeak_path=voices))
+            self.assertEqual(list((voices / "espeak-ng-data" / "voices" / "!v").glob("rill*")), [])
+            plain = data.utterance(random.Random(0), ("en", 150, 50), t)
+        for i, x in enumerate(said):
+            self.assertGreater(len(x), 4000)
+            others = [y for y in said[:i] + said[i + 1:] + [plain]]
+            self.assertTrue(all(len(y) != len(x) or not np.array_equal(x, y) for y in others))
 
     def test_vocoder(self):
         out, log = self.run_smoke("training/vocoder/train.py")

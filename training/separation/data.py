@@ -7,8 +7,10 @@ A mixture is two utterances of different speakers, each cut to a random `segment
 scaled to a random relative level in [-5, 5] dB and summed; the targets are the scaled sources
 (the wsj0-2mix recipe's shape, with synthetic speech)."""
 
+import contextlib
 import pathlib
 import random
+import shutil
 import subprocess
 import tempfile
 
@@ -36,22 +38,31 @@ EXTRA_LANGUAGES = ["af", "ca", "cy", "et", "eu", "ga", "is", "lv", "lt", "mt", "
 HELDOUT_LANGUAGES = ["pt", "sv", "da", "sk", "hr", "en-gb-scotland"]
 HELDOUT_VARIANTS = ["m5", "m6", "f3", "f5", "Andrea", "antonio", "ed", "Henrique", "Hugo", "Jacky",
                     "Lee", "Marco", "Mario", "Mike"]
+# The random-voice training split: the wide split's languages, each speaker with a voice variant
+# of its own drawn at random (random_variant: pitch, vocal-tract length, formants, voice quality),
+# written as an espeak-ng variant file into a copy of espeak-ng's data (random_voice_data). No
+# held-out variant is used.
+RANDOM_VARIANT = "rill_random"
 # Default speaker counts. The first separator trained on 96 speakers and scored 5.4 dB on them
 # but 3.0 dB on held-out speakers: more training speakers narrow that gap.
-SPEAKERS = {"train": 96, "train-wide": 1152, "heldout": 12, "smoke": 4}
-SEEDS = {"train": 1, "train-wide": 4, "heldout": 2, "smoke": 3}   # utterance text per split
+SPEAKERS = {"train": 96, "train-wide": 1152, "train-random": 2304, "heldout": 12, "smoke": 4}
+SEEDS = {"train": 1, "train-wide": 4, "train-random": 5, "heldout": 2, "smoke": 3}  # per split
+ESPEAK_DATA = pathlib.Path("/usr/lib/x86_64-linux-gnu/espeak-ng-data")
 
 
 def _run(cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def utterance(rng, speaker, tmp, rate=SAMPLE_RATE):
-    """One sentence by `speaker` = (voice, speed, pitch): float32 at `rate`, peak 1."""
+def utterance(rng, speaker, tmp, rate=SAMPLE_RATE, espeak_path=None):
+    """One sentence by `speaker` = (voice, speed, pitch): float32 at `rate`, peak 1; espeak_path:
+    the folder holding the espeak-ng-data to use (default: the system's)."""
     voice, speed, pitch = speaker
     words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 12)))
     wav, raw = tmp / "u.wav", tmp / "u.raw"
-    _run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(wav), words])
+    path = [f"--path={espeak_path}"] if espeak_path else []
+    _run(["espeak-ng", *path, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(wav),
+          words])
     _run(["sox", "-R", str(wav), "-r", str(rate), "-c", "1", "-e", "floating-point",
           "-b", "32", "-t", "raw", str(raw)])
     x = np.fromfile(raw, dtype="<f4")
@@ -59,10 +70,68 @@ def utterance(rng, speaker, tmp, rate=SAMPLE_RATE):
     return (x / (float(np.max(np.abs(x))) or 1.0)).astype(np.float32)
 
 
+def random_variant(rng, name):
+    """The text of an espeak-ng voice variant file (espeak-ng docs/voices.md) for a random
+    speaker: a base pitch and range in a human speaking range (75-150 Hz lower voices, 150-250 Hz
+    higher ones), formant frequencies scaled together by a vocal-tract length factor (shorter
+    tracts: higher formants) with a small independent jitter each, random formant heights and
+    widths, and at random some roughness, breath, flutter, voicing level and echo."""
+    higher = rng.random() < 0.5
+    base = rng.uniform(150, 250) if higher else rng.uniform(75, 150)
+    tract = rng.uniform(1.0, 1.2) if higher else rng.uniform(0.85, 1.05)
+    top = base * rng.uniform(1.25, 1.8)
+    lines = ["language variant", f"name {name}", f"pitch {base:.0f} {top:.0f}"]
+    for k in range(9):
+        freq = 100 * (tract if 1 <= k <= 5 else 1.0) * rng.uniform(0.94, 1.06)
+        height, width = rng.uniform(70, 130), rng.uniform(70, 160)
+        lines.append(f"formant {k} {freq:.0f} {height:.0f} {width:.0f}")
+    lines.append(f"consonants {rng.randint(80, 150)}")
+    if rng.random() < 0.4:
+        lines.append(f"roughness {rng.randint(0, 5)}")
+    if rng.random() < 0.25:
+        lines.append("breath " + " ".join(str(rng.randint(0, 6)) for _ in range(8)))
+    if rng.random() < 0.3:
+        lines.append(f"flutter {rng.randint(0, 20)}")
+    if rng.random() < 0.3:
+        lines.append(f"voicing {rng.randint(60, 160)}")
+    if rng.random() < 0.2:
+        lines.append(f"echo {rng.randint(50, 200)} {rng.randint(5, 20)}")
+    return "\n".join(lines) + "\n"
+
+
+def random_voice_data(cache_dir):
+    """A copy of espeak-ng's data under cache_dir to hold the random variants; returns the folder
+    to pass as espeak-ng --path. espeak-ng lists at most 350 voices and variants, so a variant
+    file is only there while its speaker speaks (random_voice)."""
+    root = pathlib.Path(cache_dir) / "espeak_random"
+    if not (root / "espeak-ng-data" / "phontab").exists():
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(ESPEAK_DATA, root / "espeak-ng-data")
+    return root
+
+
+@contextlib.contextmanager
+def random_voice(root, seed, index):
+    """Writes random variant `index` of `seed` (RANDOM_VARIANT + index, random_variant) into the
+    espeak-ng data at `root` for the duration of the block."""
+    name = f"{RANDOM_VARIANT}{index}"
+    path = root / "espeak-ng-data" / "voices" / "!v" / name
+    path.write_text(random_variant(random.Random(seed * 1_000_003 + index), name))
+    try:
+        yield
+    finally:
+        path.unlink()
+
+
 def speakers(split, count=None):
     """(voice, speed, pitch) per speaker: `count` (default SPEAKERS[split]) distinct
-    language+variant pairs of the split."""
+    language+variant pairs of the split; train-random: speaker i speaks a random language of the
+    wide split with random variant i (random_voices)."""
     rng = random.Random(SEEDS[split] + 10)
+    if split == "train-random":
+        languages = TRAIN_LANGUAGES + EXTRA_LANGUAGES
+        return [(f"{rng.choice(languages)}+{RANDOM_VARIANT}{i}", rng.randint(120, 210),
+                 rng.randint(25, 75)) for i in range(count or SPEAKERS[split])]
     langs, variants = {"heldout": (HELDOUT_LANGUAGES, HELDOUT_VARIANTS),
                        "train-wide": (TRAIN_LANGUAGES + EXTRA_LANGUAGES, TRAIN_VARIANTS)}.get(
                            split, (TRAIN_LANGUAGES, TRAIN_VARIANTS))
@@ -83,10 +152,13 @@ def make_utterances(split, per_speaker, cache_dir, count=None, rate=SAMPLE_RATE)
         z = np.load(cache)
         return {i: [z[f"{i}_{j}"] for j in range(per_speaker)] for i in range(len(spk))}
     rng = random.Random(SEEDS[split])
+    voices = random_voice_data(cache_dir) if split == "train-random" else None
     out = {}
     with tempfile.TemporaryDirectory() as t:
         for i, s in enumerate(spk):
-            out[i] = [utterance(rng, s, pathlib.Path(t), rate) for _ in range(per_speaker)]
+            with random_voice(voices, SEEDS[split], i) if voices else contextlib.nullcontext():
+                out[i] = [utterance(rng, s, pathlib.Path(t), rate, voices)
+                          for _ in range(per_speaker)]
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **{f"{i}_{j}": u for i, us in out.items() for j, u in enumerate(us)})
     return out

@@ -22,7 +22,8 @@ The configuration, loss and schedule follow asteroid's ConvTasNet recipe scaled 
   segments of 2 s (--segment), batch 16; checkpoints in training/runs/separation/ every two
   minutes, a rerun resumes from the last one.
 - data (data.py): espeak-ng speakers of the train split, or of the wide one (--wide: 40
-  languages); --speed-perturb P scales each source's speed (pitch, formants, tempo) by a random
+  languages); --random-voices N adds N speakers with random voice variants (pitch, vocal-tract
+  length, formants, voice quality) written for espeak-ng; --speed-perturb P scales each source's speed (pitch, formants, tempo) by a random
   factor in 1 +- P, a new voice per draw.
 - at the end: held-out SI-SDR improvement over the mixture (other voices), export with
   rill.export (its report gives max |torch - rill streamed| and the mode note), the stream
@@ -163,6 +164,9 @@ def main():
     ap.add_argument("--speakers", type=int, help=f"train speakers (default {data.SPEAKERS['train']})")
     ap.add_argument("--wide", action="store_true",
                     help="train speakers from the wide split (40 languages instead of 16)")
+    ap.add_argument("--random-voices", type=int, default=0,
+                    help="add this many train speakers with random voice variants of their own "
+                         "(data.random_variant; the train-random split)")
     ap.add_argument("--speed-perturb", type=float, default=0.0,
                     help="separation: scale each source's speed (pitch, formants, tempo) by a "
                          "random factor in 1 +- this")
@@ -190,6 +194,10 @@ def main():
     split = "smoke" if args.smoke else "train-wide" if args.wide else "train"
     utts = data.make_utterances(split, 3 if args.smoke else args.per_speaker, out / "cache",
                                 None if args.smoke else args.speakers)
+    if args.random_voices:
+        extra = data.make_utterances("train-random", args.per_speaker, out / "cache",
+                                     args.random_voices)
+        utts = dict(enumerate(list(utts.values()) + list(extra.values())))
     held = utts if args.smoke else data.make_utterances("heldout", 10, out / "cache")
     noises = held_noises = None
     if args.task == "enhance":
