@@ -23,8 +23,8 @@ The configuration, loss and schedule follow asteroid's ConvTasNet recipe scaled 
   minutes, a rerun resumes from the last one.
 - data (data.py): espeak-ng speakers of the train split, or of the wide one (--wide: 40
   languages); --random-voices N adds N speakers with random voice variants (pitch, vocal-tract
-  length, formants, voice quality) written for espeak-ng; --speed-perturb P scales each source's speed (pitch, formants, tempo) by a random
-  factor in 1 +- P, a new voice per draw.
+  length, formants, voice quality) written for espeak-ng; --speed-perturb P scales each
+  source's speed (pitch, formants, tempo) by a random factor in 1 +- P, a new voice per draw.
 - at the end: held-out SI-SDR improvement over the mixture (other voices), export with
   rill.export (its report gives max |torch - rill streamed| and the mode note), the stream
   checked in irregular blocks, metrics JSON beside the model.
