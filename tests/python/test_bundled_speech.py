@@ -33,7 +33,8 @@ MODELS = sorted(p.stem for p in ASSETS.glob("*.rill") if p.stem != VOCODER)
 
 class BundledSpeechModels(unittest.TestCase):
     def test_models_are_bundled(self):
-        self.assertEqual(MODELS, ["enhancer_8k", "separator_8k", "separator_8k_lookahead"])
+        self.assertEqual(MODELS, ["enhancer_8k", "separator_8k", "separator_8k_lookahead",
+                                  "separator_8k_lookahead128"])
         self.assertTrue((ASSETS / f"{VOCODER}.rill").exists())
 
     def test_quality_on_the_heldout_clip(self):

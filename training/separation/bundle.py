@@ -5,6 +5,8 @@ quality (the figure tests/python/test_bundled_speech.py checks):
     /usr/bin/python3 training/separation/bundle.py --task separate   # or --task enhance
     /usr/bin/python3 training/separation/bundle.py --task separate \
         --run training/runs/separation_lookahead --name separator_8k_lookahead
+    /usr/bin/python3 training/separation/bundle.py --task separate \
+        --run training/runs/separation_la32 --name separator_8k_lookahead128
 
 Reads <run>/<model>.rill (default run: training/runs/<separation|enhancement>) and its metrics
 JSON (written by train.py), makes `--examples` held-out examples of `--seconds` each (voices and
