@@ -71,7 +71,7 @@ class SpeechTrainingSmoke(unittest.TestCase):
             plain = data.utterance(random.Random(0), ("en", 150, 50), t)
         for i, x in enumerate(said):
             self.assertGreater(len(x), 4000)
-            others = [y for y in said[:i] + said[i + 1:] + [plain]]
+            others = said[:i] + said[i + 1:] + [plain]
             self.assertTrue(all(len(y) != len(x) or not np.array_equal(x, y) for y in others))
 
     def test_vocoder(self):

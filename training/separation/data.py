@@ -126,7 +126,7 @@ def random_voice(root, seed, index):
 def speakers(split, count=None):
     """(voice, speed, pitch) per speaker: `count` (default SPEAKERS[split]) distinct
     language+variant pairs of the split; train-random: speaker i speaks a random language of the
-    wide split with random variant i (random_voices)."""
+    wide split with random variant i (random_voice)."""
     rng = random.Random(SEEDS[split] + 10)
     if split == "train-random":
         languages = TRAIN_LANGUAGES + EXTRA_LANGUAGES
