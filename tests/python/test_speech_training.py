@@ -4,6 +4,7 @@ espeak-ng data, a tiny model, a few seconds of steps) each write a .rill that th
 with the model's input and output ports, and a metrics JSON with the held-out figure; a bundled
 separator grows (train.py --grow-from) into a larger look-ahead with the same output."""
 
+import importlib.util
 import json
 import os
 import pathlib
@@ -22,6 +23,16 @@ from rill import wavfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOOLS = shutil.which("espeak-ng") and shutil.which("sox")
+
+
+def separation_module(name):
+    """training/separation/<name>.py by its path: the vocoder's and the effect's training folders
+    have modules of the same names, which other tests import as `train` and `data`."""
+    spec = importlib.util.spec_from_file_location(f"separation_{name}",
+                                                  ROOT / "training" / "separation" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @unittest.skipUnless(TOOLS, "espeak-ng and sox are needed (scripts/install-deps.sh)")
@@ -51,8 +62,7 @@ class SpeechTrainingSmoke(unittest.TestCase):
         """train-random speakers speak with variant files of their own: each one's speech differs
         from the plain language voice and from the others'; the split never uses a held-out
         language or variant, and a variant file is there only while its speaker speaks."""
-        sys.path.insert(0, str(ROOT / "training" / "separation"))
-        import data
+        data = separation_module("data")
         spk = data.speakers("train-random", 3)
         self.assertEqual([v.split("+")[1] for v, _, _ in spk],
                          [f"{data.RANDOM_VARIANT}{i}" for i in range(3)])
@@ -88,8 +98,7 @@ class GrowFromBundled(unittest.TestCase):
     def test_bundled_separator_grows_with_the_same_output(self):
         """--grow-from a bundled .rill: its weights load into the PyTorch model strictly and give
         the library's output; grown to every block looking ahead (kernel 5) they still do."""
-        sys.path.insert(0, str(ROOT / "training" / "separation"))
-        import train
+        train = separation_module("train")
         from rill.nn.conv_tasnet import ConvTasNet
         bundled = ROOT / "assets" / "speech" / "separator_8k_lookahead.rill"
         x = wavfile.read(ROOT / "assets" / "speech" / "separator_8k_heldout.wav")[0][:1, :4000]
