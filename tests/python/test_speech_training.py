@@ -119,6 +119,25 @@ class GrowFromBundled(unittest.TestCase):
         with torch.no_grad():
             self.assertTrue(torch.equal(grown.eval()(xt), source.eval()(xt)))
 
+    def test_bundled_separator_of_the_same_configuration_starts_as_it_is(self):
+        """--grow-from a .rill of the model's own configuration continues it unchanged (another
+        cosine from a bundled model); one with another look-ahead is refused."""
+        train = separation_module("train")
+        from rill.nn.conv_tasnet import ConvTasNet
+        bundled = ROOT / "assets" / "speech" / "separator_8k_lookahead128.rill"
+        state = train.bundled_checkpoint(bundled)[0]["model"]
+        config = dict(train.MODEL, conv_kernel_size=5)
+        same = ConvTasNet(2, **dict(config, lookahead_dilation=32))
+        with tempfile.TemporaryDirectory() as t:
+            target = pathlib.Path(t) / "checkpoint.pt"
+            train.grow_checkpoint(bundled, 0, same, torch.optim.Adam(same.parameters()), target)
+            self.assertTrue(all(torch.equal(v, state[k])
+                                for k, v in torch.load(target)["model"].items()))
+            other = ConvTasNet(2, **dict(config, lookahead_dilation=16))
+            with self.assertRaisesRegex(ValueError, "look-ahead dilation 32, the model's is 16"):
+                train.grow_checkpoint(bundled, 0, other, torch.optim.Adam(other.parameters()),
+                                      target)
+
 
 if __name__ == "__main__":
     unittest.main()

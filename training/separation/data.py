@@ -10,6 +10,7 @@ scaled to a random relative level in [-5, 5] dB and summed; the targets are the 
 import contextlib
 import pathlib
 import random
+import re
 import shutil
 import subprocess
 import tempfile
@@ -47,7 +48,6 @@ RANDOM_VARIANT = "rill_random"
 # but 3.0 dB on held-out speakers: more training speakers narrow that gap.
 SPEAKERS = {"train": 96, "train-wide": 1152, "train-random": 2304, "heldout": 12, "smoke": 4}
 SEEDS = {"train": 1, "train-wide": 4, "train-random": 5, "heldout": 2, "smoke": 3}  # per split
-ESPEAK_DATA = pathlib.Path("/usr/lib/x86_64-linux-gnu/espeak-ng-data")
 
 
 def _run(cmd):
@@ -99,6 +99,15 @@ def random_variant(rng, name):
     return "\n".join(lines) + "\n"
 
 
+def espeak_data():
+    """The folder of espeak-ng's installed data, as `espeak-ng --version` names it ("Data at:")."""
+    out = subprocess.run(["espeak-ng", "--version"], check=True, capture_output=True, text=True)
+    found = re.search(r"Data at:\s*(\S+)", out.stdout)
+    if not found:
+        raise RuntimeError(f"espeak-ng --version does not say where its data is: {out.stdout!r}")
+    return pathlib.Path(found.group(1))
+
+
 def random_voice_data(cache_dir):
     """A copy of espeak-ng's data under cache_dir to hold the random variants; returns the folder
     to pass as espeak-ng --path. espeak-ng lists at most 350 voices and variants, so a variant
@@ -106,7 +115,7 @@ def random_voice_data(cache_dir):
     root = pathlib.Path(cache_dir) / "espeak_random"
     if not (root / "espeak-ng-data" / "phontab").exists():
         shutil.rmtree(root, ignore_errors=True)
-        shutil.copytree(ESPEAK_DATA, root / "espeak-ng-data")
+        shutil.copytree(espeak_data(), root / "espeak-ng-data")
     return root
 
 

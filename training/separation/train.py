@@ -121,19 +121,27 @@ def grow_checkpoint(source, source_lookahead, model, opt, target):
     `source_lookahead`; or a bundled .rill, bundled_checkpoint) grown to `model` (kernel P, the
     same or a larger look-ahead) by rill.nn.conv_tasnet.grow_causal_kernel, computing the same
     function; Adam's moments are grown the same way (zero for the new taps; a .rill has none, so
-    Adam starts afresh), the step count is kept and the wall-clock budget starts again."""
+    Adam starts afresh), the step count is kept and the wall-clock budget starts again. A source
+    of the model's own configuration (kernel P, the same look-ahead) is taken as it is."""
     if str(source).endswith(".rill"):
         state, source_lookahead = bundled_checkpoint(source)
     else:
         state = torch.load(source)
-    model.load_state_dict(grow_causal_kernel(state["model"], model, source_lookahead), strict=True)
+    shapes = {k: v.shape for k, v in model.state_dict().items()}
+    if all(state["model"][k].shape == shape for k, shape in shapes.items()):
+        if source_lookahead != model.masker.lookahead_dilation:
+            raise ValueError(f"{source}: look-ahead dilation {source_lookahead}, the model's is "
+                             f"{model.masker.lookahead_dilation}; only a larger kernel can grow it")
+        grow = lambda tensors: tensors  # noqa: E731
+    else:
+        grow = lambda tensors: grow_causal_kernel(tensors, model, source_lookahead)  # noqa: E731
+    model.load_state_dict(grow(state["model"]), strict=True)
     if state["opt"] is not None:
         opt_state = state["opt"]
         moments = opt_state["state"]  # by parameter index; none for a parameter without gradients
         names = {i: name for i, (name, _) in enumerate(model.named_parameters()) if i in moments}
         for moment in ("exp_avg", "exp_avg_sq"):
-            grown = grow_causal_kernel({n: moments[i][moment] for i, n in names.items()}, model,
-                                       source_lookahead)
+            grown = grow({n: moments[i][moment] for i, n in names.items()})
             for i, n in names.items():
                 moments[i][moment] = grown[n]
         opt.load_state_dict(opt_state)
@@ -179,8 +187,9 @@ def main():
                          "R x their dilations' sum encoder frames); 0: causal")
     ap.add_argument("--conv-kernel", type=int,
                     help="depthwise kernel P (default 3; 4 with --lookahead-dilation)")
-    ap.add_argument("--grow-from", help="start from this checkpoint (kernel P - 1) or bundled "
-                                        ".rill, grown to the model with the same function")
+    ap.add_argument("--grow-from", help="start from this checkpoint or bundled .rill: kernel "
+                                        "P - 1, grown to the model with the same function, or "
+                                        "the model's own configuration, taken as it is")
     ap.add_argument("--grow-from-lookahead", type=int, default=0,
                     help="the --grow-from checkpoint's look-ahead dilation (a .rill says its own)")
     ap.add_argument("--smoke", action="store_true", help="tiny data and model, a few steps")
